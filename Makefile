@@ -1,0 +1,144 @@
+# Skiff - one plain GNU Makefile.
+#
+#   make            build the default image, build/kernel.elf (hello app)
+#   make run        boot it under QEMU (scripts/run; ARGS="..." RUNFLAGS="--smp 4")
+#   make check      every test: host unit tests, in-kernel tests, boot tests
+#   make iso        build/skiff.iso: the same kernel booted by GRUB
+#   make bench      the benchmarks in bench/, results in bench/RESULTS.md
+#   make APP=dir    link the application in dir/*.c instead of apps/hello
+#
+# Options: make CONFIG_MAX_CPUS=n, BUILD=dir (out-of-tree objects).
+
+BUILD ?= build
+APP ?= apps/hello
+APP_NAME ?= $(notdir $(APP))
+CONFIG_MAX_CPUS ?= 64
+
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+NM := nm
+STRIP := strip
+
+DEPFLAGS = -MMD -MP
+WARN := -Wall -Wextra -Werror
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks \
+	-fcf-protection=none -I. -DCONFIG_MAX_CPUS=$(CONFIG_MAX_CPUS)
+# Applications are ordinary C: the red zone is theirs (every interrupt uses an IST stack).
+ACFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -nostdinc -isystem $(shell $(CC) -print-file-name=include) -Ilibc/include
+LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+	-T arch/x86_64/linker.ld
+
+KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c libc/*.c)
+KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC))
+APP_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard $(APP)/*.c)) $(BUILD)/app_name.o
+TEST_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/kernel/*.c)) $(BUILD)/test_name.o
+
+.PHONY: all run check iso bench unit clean deps
+all: $(BUILD)/kernel.elf
+
+deps:
+	@scripts/deps
+
+# --- compiling ---
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) $(DEPFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(BUILD)/$(APP)/%.c.o: $(APP)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ACFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/app_name.c: Makefile
+	@mkdir -p $(dir $@)
+	echo 'const char app_name[] = "$(APP_NAME)";' > $@
+
+$(BUILD)/test_name.c: Makefile
+	@mkdir -p $(dir $@)
+	echo 'const char app_name[] = "ktest";' > $@
+
+$(BUILD)/%_name.o: $(BUILD)/%_name.c
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+# --- linking: twice, the second time with the symbol table (core/ksym.c) ---
+$(BUILD)/ksyms-empty.S: scripts/ksyms
+	@mkdir -p $(dir $@)
+	scripts/ksyms < /dev/null > $@
+
+$(BUILD)/%.o: $(BUILD)/%.S
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+define link_image
+$(BUILD)/$(1).pass1.elf: $(2) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	$(LD) $(LDFLAGS) -o $$@ $(2) $(BUILD)/ksyms-empty.o
+
+$(BUILD)/$(1).ksyms.S: $(BUILD)/$(1).pass1.elf scripts/ksyms
+	$(NM) -n $$< | scripts/ksyms > $$@
+
+$(BUILD)/$(1).debug.elf: $(2) $(BUILD)/$(1).ksyms.o
+	$(LD) $(LDFLAGS) -o $$@ $(2) $(BUILD)/$(1).ksyms.o
+
+$(BUILD)/$(1).elf: $(BUILD)/$(1).debug.elf
+	$(STRIP) --strip-all -o $$@ $$<
+endef
+
+$(eval $(call link_image,kernel,$(KERNEL_OBJ) $(APP_OBJ)))
+$(eval $(call link_image,test/kernel,$(KERNEL_OBJ) $(TEST_OBJ)))
+
+# --- the GRUB ISO ---
+iso: $(BUILD)/skiff.iso
+$(BUILD)/skiff.iso: $(BUILD)/kernel.elf scripts/grub.cfg
+	@scripts/deps
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/kernel.elf $(BUILD)/iso/boot/kernel.elf
+	cp scripts/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
+		{ echo "make iso: grub-mkrescue failed; see $(BUILD)/grub-mkrescue.log" >&2; exit 1; }
+
+# --- running and testing ---
+run: $(BUILD)/kernel.elf
+	@scripts/deps
+	scripts/run $(RUNFLAGS) $(BUILD)/kernel.elf -- $(ARGS)
+
+check:
+	@scripts/deps
+	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf $(BUILD)/test/kernel.elf $(BUILD)/skiff.iso unit
+	@tests/check BUILD=$(BUILD)
+
+# --- host unit tests (ASan + UBSan) ---
+UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DSKIFF_HOST_TEST \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+UNIT_TESTS := acpi bootinfo cmdline printk
+UNIT_SRC_acpi := arch/x86_64/acpi.c
+UNIT_SRC_bootinfo := arch/x86_64/bootinfo.c
+UNIT_SRC_cmdline := core/cmdline.c
+UNIT_SRC_printk := core/printk.c
+UNIT_DEFS_printk := -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf
+
+unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_DEFS_$*) $(DEPFLAGS) -o $@ tests/unit/test_$*.c tests/unit/unit.c $(UNIT_SRC_$*)
+
+$(BUILD)/unit/test_acpi: $(UNIT_SRC_acpi)
+$(BUILD)/unit/test_bootinfo: $(UNIT_SRC_bootinfo)
+$(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
+$(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
+
+bench: $(BUILD)/kernel.elf
+	@scripts/deps
+	bench/run
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

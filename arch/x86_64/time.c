@@ -1,0 +1,270 @@
+/*
+ * arch/x86_64/time.c - the monotonic clock and the one-shot timer.
+ *
+ * The clock is the TSC, scaled to nanoseconds since the first kernel
+ * instruction.  Its rate comes from, in order: CPUID (leaf 0x15/0x16 or the
+ * hypervisor timing leaf), kvmclock, or a calibration against the ACPI PM
+ * timer, the HPET or the PIT.  A boot-time calibration must be short (boot
+ * takes well under a millisecond), so it is refined later: time_refine()
+ * re-measures over the whole time since boot and re-bases the scale so the
+ * clock never steps back.
+ *
+ * The timer is one-shot: TSC-deadline mode where offered, else the LAPIC
+ * count-down, whose rate is measured against the TSC.
+ */
+#include "arch/x86_64/x86_impl.h"
+#include "arch/x86_64/acpi_impl.h"
+
+#define PM_TIMER_HZ     3579545ULL
+#define PIT_HZ          1193182ULL
+#define CALIBRATE_NS    200000ULL      /* boot-time calibration window */
+
+static struct {
+	uint64_t base_tsc, base_ns;        /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
+	uint64_t mult;                     /* ns per TSC tick, 32.32 fixed point */
+	uint64_t inv_mult;                 /* TSC ticks per ns, 32.32 fixed point */
+	uint64_t tsc_khz;
+	const char *source;
+	uint64_t apic_ticks_per_ms;        /* LAPIC count-down rate, divide by 1 */
+	/* the reference sample for time_refine() */
+	uint64_t ref_tsc0, ref_count0;
+	uint64_t (*ref_read)(void);
+	uint64_t ref_hz, ref_mask;
+} clk;
+
+static void (*timer_handler)(void);
+
+/* Readers on other CPUs may see the old or the new scale during a re-base;
+ * both give nearly the same time (the scheduler issue adds a seqcount). */
+static void set_rate(uint64_t tsc_hz)
+{
+	if (clk.mult) {
+		uint64_t now = arch_tsc();
+		clk.base_ns += arch_tsc_to_ns(now - clk.base_tsc);
+		clk.base_tsc = now;
+	} else {
+		clk.base_tsc = boot_tsc;
+		clk.base_ns = 0;
+	}
+	clk.mult = (1000000000ULL << 32) / tsc_hz;          /* fits: 2^62 / hz */
+	clk.inv_mult = (tsc_hz << 32) / 1000000000ULL;     /* hz < 2^32 GHz */
+	clk.tsc_khz = tsc_hz / 1000;
+}
+
+uint64_t arch_tsc_to_ns(uint64_t d)
+{
+	return (uint64_t)(((unsigned __int128)d * clk.mult) >> 32);
+}
+
+uint64_t arch_clock_ns(void)
+{
+	return clk.base_ns + arch_tsc_to_ns(arch_tsc() - clk.base_tsc);
+}
+
+uint64_t arch_tsc_khz(void)
+{
+	return clk.tsc_khz;
+}
+
+static uint64_t pm_timer_read(void)
+{
+	return inl((uint16_t)acpi.pm_timer_port);
+}
+
+static volatile uint8_t *hpet;
+static uint64_t hpet_hz;
+
+static uint64_t hpet_read(void)
+{
+	return mmio_read64(hpet + 0xf0);
+}
+
+static bool hpet_setup(void)
+{
+	uint64_t cap, period_fs;
+
+	if (!acpi.hpet_addr)
+		return false;
+	hpet = arch_map_mmio(acpi.hpet_addr, PAGE_SIZE);
+	cap = mmio_read64(hpet);
+	period_fs = cap >> 32;
+	if (period_fs == 0 || period_fs > 100000000ULL)
+		return false;
+	hpet_hz = 1000000000000000ULL / period_fs;
+	mmio_write64(hpet + 0x10, mmio_read64(hpet + 0x10) | 1);   /* ENABLE_CNF */
+	return true;
+}
+
+/* PIT channel 2, gated through port 0x61, counting down from 0xffff. */
+static uint64_t pit_count;
+static uint16_t pit_last;
+
+static uint64_t pit_read(void)
+{
+	uint16_t v;
+
+	outb(0x43, 0x80);                    /* latch channel 2 */
+	v = inb(0x42);
+	v |= (uint16_t)inb(0x42) << 8;
+	pit_count += (uint16_t)(pit_last - v);
+	pit_last = v;
+	return pit_count;
+}
+
+static void pit_setup(void)
+{
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);   /* gate on, speaker off */
+	outb(0x43, 0xb4);                          /* channel 2, lo/hi, mode 2 */
+	outb(0x42, 0xff);
+	outb(0x42, 0xff);
+	pit_last = 0xffff;
+	pit_count = 0;
+}
+
+static bool choose_reference(void)
+{
+	if (acpi.pm_timer_port) {
+		clk.ref_read = pm_timer_read;
+		clk.ref_hz = PM_TIMER_HZ;
+		clk.ref_mask = acpi.pm_timer_32bit ? 0xffffffffULL : 0xffffffULL;
+		clk.source = "ACPI PM timer";
+	} else if (hpet_setup()) {
+		clk.ref_read = hpet_read;
+		clk.ref_hz = hpet_hz;
+		clk.ref_mask = ~0ULL;
+		clk.source = "HPET";
+	} else {
+		pit_setup();
+		clk.ref_read = pit_read;
+		clk.ref_hz = PIT_HZ;
+		clk.ref_mask = ~0ULL;
+		clk.source = "PIT";
+	}
+	return true;
+}
+
+static uint64_t ref_elapsed(uint64_t now)
+{
+	return (now - clk.ref_count0) & clk.ref_mask;
+}
+
+static uint64_t calibrate(void)
+{
+	uint64_t want = clk.ref_hz * CALIBRATE_NS / 1000000000ULL;
+	uint64_t t0, c0, c, t;
+
+	choose_reference();
+	c0 = clk.ref_read();
+	while ((c = clk.ref_read()) == c0)         /* start on an edge */
+		;
+	t0 = arch_tsc();
+	clk.ref_count0 = c;
+	clk.ref_tsc0 = t0;
+	do {
+		c = clk.ref_read();
+		t = arch_tsc();
+	} while (ref_elapsed(c) < want);
+	return (t - t0) * clk.ref_hz / ref_elapsed(c);
+}
+
+/* Re-measures the TSC rate over the time since calibrate() (call it within a
+ * few seconds of boot when the reference is the 24-bit PM timer). */
+void time_refine(void)
+{
+	uint64_t c, t, ticks;
+
+	if (!clk.ref_read)
+		return;
+	c = clk.ref_read();
+	t = arch_tsc();
+	ticks = ref_elapsed(c);
+	if (ticks > clk.ref_hz / 50)               /* >= 20 ms of baseline */
+		set_rate((t - clk.ref_tsc0) * clk.ref_hz / ticks);
+}
+
+static uint64_t kvmclock_tsc_hz(void)
+{
+	static volatile struct {
+		uint32_t version, pad0;
+		uint64_t tsc_timestamp, system_time;
+		uint32_t mul;
+		int8_t shift;
+		uint8_t flags, pad[2];
+	} __attribute__((aligned(64))) pv;
+	uint64_t hz;
+
+	wrmsr(MSR_KVM_SYSTEM_TIME, arch_virt_to_phys((const void *)&pv) | 1);
+	while (pv.version == 0 || (pv.version & 1))
+		arch_cpu_relax();
+	hz = (1000000000ULL << 32) / pv.mul;
+	hz = pv.shift < 0 ? hz << -pv.shift : hz >> pv.shift;
+	wrmsr(MSR_KVM_SYSTEM_TIME, 0);
+	return hz;
+}
+
+static void timer_irq(struct trap_frame *f)
+{
+	(void)f;
+	this_cpu()->timer_irqs++;
+	if (timer_handler)
+		timer_handler();
+}
+
+static void calibrate_apic_timer(void)
+{
+	uint64_t t0 = arch_tsc(), wait = clk.tsc_khz / 10;   /* 100 us */
+	uint32_t left;
+
+	apic_timer_arm_count(0xffffffffu);
+	while (arch_tsc() - t0 < wait)
+		;
+	left = apic_timer_current();
+	apic_timer_stop();
+	clk.apic_ticks_per_ms = (uint64_t)(0xffffffffu - left) * 10;
+}
+
+void time_init(void)
+{
+	uint64_t hz;
+
+	if (x86_cpu.tsc_khz_cpuid) {
+		hz = (uint64_t)x86_cpu.tsc_khz_cpuid * 1000;
+		clk.source = "CPUID";
+	} else if (x86_cpu.kvmclock) {
+		hz = kvmclock_tsc_hz();
+		clk.source = "kvmclock";
+	} else {
+		hz = calibrate();
+	}
+	set_rate(hz);
+	trap_set_irq_handler(VEC_TIMER, timer_irq);
+	if (!x86_cpu.tsc_deadline)
+		calibrate_apic_timer();
+}
+
+const char *time_source(void)
+{
+	return clk.source;
+}
+
+void arch_timer_set_handler(void (*fn)(void))
+{
+	timer_handler = fn;
+}
+
+void arch_timer_oneshot(uint64_t deadline_ns)
+{
+	uint64_t now = arch_clock_ns(), delta;
+
+	if (!deadline_ns) {
+		apic_timer_stop();
+		return;
+	}
+	delta = deadline_ns > now ? deadline_ns - now : 1;
+	if (x86_cpu.tsc_deadline) {
+		apic_timer_arm_deadline(arch_tsc() + (uint64_t)(((unsigned __int128)delta * clk.inv_mult) >> 32) + 1);
+		return;
+	}
+	uint64_t ticks = delta * clk.apic_ticks_per_ms / 1000000 + 1;
+	apic_timer_arm_count((uint32_t)MIN(ticks, 0xffffffffULL));
+}

@@ -1,0 +1,127 @@
+/*
+ * arch/x86_64/trap.c - what happens after entry.S: exceptions are reported
+ * and end the VM; interrupts go to the handler registered for their vector.
+ *
+ * Interface: trap_set_irq_handler(vector, fn) installs an interrupt handler
+ * (fn runs with interrupts off; the LAPIC EOI is sent after it returns).
+ * An exception prints the vector, error code, registers, CR2 and a
+ * symbolized backtrace, then ends the VM with the panic status.
+ */
+#include "arch/x86_64/x86_impl.h"
+
+static void (*irq_handlers[256])(struct trap_frame *f);
+
+static const char *const exc_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+	"#OF overflow", "#BR bound range", "#UD invalid opcode", "#NM no FPU",
+	"#DF double fault", "coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
+	"#SS stack fault", "#GP general protection", "#PF page fault", "reserved 15",
+	"#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
+	"#VE virtualization", "#CP control protection", "reserved 22", "reserved 23",
+	"reserved 24", "reserved 25", "reserved 26", "reserved 27",
+	"#HV hypervisor injection", "#VC VMM communication", "#SX security", "reserved 31",
+};
+
+void trap_set_irq_handler(unsigned int vector, void (*fn)(struct trap_frame *f))
+{
+	ASSERT(vector >= 32 && vector < 256);
+	irq_handlers[vector] = fn;
+}
+
+static void print_symbol(const char *prefix, uintptr_t addr)
+{
+	uintptr_t off;
+	const char *name = ksym_lookup(addr, &off);
+
+	if (name)
+		printk("%s%016lx <%s+0x%lx>\n", prefix, addr, name, off);
+	else
+		printk("%s%016lx\n", prefix, addr);
+}
+
+void arch_backtrace(uintptr_t rbp, int max_frames)
+{
+	printk("  backtrace:\n");
+	for (int i = 0; i < max_frames && rbp; i++) {
+		if ((rbp & 7) || !paging_is_mapped(rbp) || !paging_is_mapped(rbp + 8))
+			break;
+		uintptr_t ret = ((uintptr_t *)rbp)[1];
+		if (!ret)
+			break;
+		print_symbol("    ", ret);
+		rbp = ((uintptr_t *)rbp)[0];
+	}
+}
+
+static void print_pf_error(uint64_t err)
+{
+	printk("  page fault: %s, %s%s%s\n",
+	       (err & 1) ? "protection violation" : "page not present",
+	       (err & 2) ? "write" : ((err & 16) ? "instruction fetch" : "read"),
+	       (err & 8) ? ", reserved bit set" : "",
+	       (err & 32) ? ", protection key" : "");
+}
+
+static void print_registers(const struct trap_frame *f)
+{
+	printk("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	printk("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", f->rsi, f->rdi, f->rbp, f->rsp);
+	printk("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", f->r8, f->r9, f->r10, f->r11);
+	printk("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", f->r12, f->r13, f->r14, f->r15);
+	printk("  rflags %016lx cs %lx ss %lx cr2 %016lx cr3 %016lx\n",
+	       f->rflags, f->cs, f->ss, read_cr2(), read_cr3());
+}
+
+static __noreturn void exception_report(struct trap_frame *f)
+{
+	unsigned int cpu = this_cpu() ? this_cpu()->id : 0;
+
+	printk("\nskiff: fatal exception %s (vector %lu), error code 0x%lx, cpu %u\n",
+	       exc_names[f->vector], f->vector, f->error, cpu);
+	if (f->vector == 14)
+		print_pf_error(f->error);
+	print_symbol("  rip ", f->rip);
+	print_registers(f);
+	arch_backtrace(f->rbp, 16);
+	arch_exit_panic();
+}
+
+/* The exception IST is shifted down while a handler runs, so that a fault
+ * inside the handler lands below our frame instead of on top of it. */
+static void exception_enter(struct arch_cpu *a)
+{
+	a->exc_depth++;
+	if (a->exc_depth > 1) {
+		static const char msg[] = "\nskiff: fault while reporting a fault; stopping\n";
+		console_write(msg, sizeof(msg) - 1);
+		arch_exit_panic();
+	}
+	a->tss.ist[IST_EXCEPTION - 1] -= 8192;
+}
+
+static void exception_leave(struct arch_cpu *a)
+{
+	a->tss.ist[IST_EXCEPTION - 1] += 8192;
+	a->exc_depth--;
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector < 32) {
+		struct arch_cpu *a = &this_cpu()->arch;
+		exception_enter(a);
+		if (f->vector == 2)
+			printk("skiff: NMI on cpu %u\n", this_cpu()->id);
+		else
+			exception_report(f);
+		exception_leave(a);
+		return;
+	}
+	if (f->vector == VEC_SPURIOUS)
+		return;
+	if (irq_handlers[f->vector])
+		irq_handlers[f->vector](f);
+	else
+		printk("skiff: unexpected interrupt, vector %lu\n", f->vector);
+	apic_eoi();
+}

@@ -1,0 +1,77 @@
+/*
+ * core/arch.h - the contract between generic code and an architecture.
+ *
+ * Interface: generic code calls only the arch_* hooks below; each
+ * architecture implements them in arch/<name>/ and supplies arch_defs.h with
+ * its constants, struct arch_cpu and the inline hooks (interrupt flags, port
+ * and MMIO access, TSC).  Keep this list short and greppable.
+ */
+#ifndef CORE_ARCH_H
+#define CORE_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#if defined(__x86_64__)
+#include "arch/x86_64/arch_defs.h"
+#else
+#error "Skiff supports x86-64 only: no arch/<name>/arch_defs.h for this target"
+#endif
+
+struct boot_info;
+
+/* Per-CPU state: one struct per CPU, reached through arch_this_cpu(). */
+struct cpu {
+	struct cpu *self;          /* must stay first: %gs:0 reads it */
+	unsigned int id;           /* 0 = boot CPU, dense */
+	uint32_t apic_id;
+	volatile bool online;      /* set by the CPU itself once it runs C code */
+	uint64_t ipis_received;    /* owned by this CPU; irqs off */
+	uint64_t timer_irqs;       /* owned by this CPU; irqs off */
+	void (*ipi_fn)(void *);    /* cross-call posted by another CPU */
+	void *ipi_arg;
+	volatile bool ipi_done;
+	struct arch_cpu arch;      /* TSS, IST stacks, ...: arch-private */
+};
+
+extern struct cpu cpus[CONFIG_MAX_CPUS];
+extern unsigned int ncpus_online;
+
+static inline struct cpu *this_cpu(void) { return arch_this_cpu(); }
+
+/* Boot and platform bring-up (arch/x86_64/setup.c), called by kernel_main. */
+void arch_platform_init(struct boot_info *bi);
+int arch_smp_start(void);           /* starts every CPU in the MADT; returns how many run */
+unsigned int arch_ncpus_possible(void);
+
+/* Time (arch/x86_64/time.c). */
+uint64_t arch_clock_ns(void);       /* monotonic nanoseconds since boot */
+uint64_t arch_boot_tsc(void);       /* TSC at the first kernel instruction */
+uint64_t arch_tsc_to_ns(uint64_t tsc_delta);
+uint64_t arch_tsc_khz(void);
+void arch_timer_oneshot(uint64_t deadline_ns);   /* 0 cancels */
+void arch_timer_set_handler(void (*fn)(void));
+
+/* Interprocessor interrupts (arch/x86_64/apic.c). */
+void arch_ipi_send(unsigned int cpu_id);     /* wakes cpu_id: runs its IPI hook */
+void arch_ipi_set_handler(void (*fn)(void));
+
+/* Memory (arch/x86_64/paging.c). */
+void *arch_phys_to_virt(uint64_t pa);
+uint64_t arch_virt_to_phys(const void *va);
+void *arch_map_mmio(uint64_t pa, size_t len);           /* uncached */
+void *arch_map_phys(uint64_t pa, size_t len);           /* write-back, read-only use */
+void arch_tlb_flush_all(void);
+
+/* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
+__attribute__((noreturn)) void arch_exit(int status);
+__attribute__((noreturn)) void arch_exit_panic(void);
+
+/* Console (arch/x86_64/serial.c): raw bytes out, no locking. */
+void arch_console_write(const char *s, size_t len);
+
+/* Debugging (arch/x86_64/trap.c). */
+void arch_backtrace(uintptr_t rbp, int max_frames);
+
+#endif

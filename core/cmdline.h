@@ -1,0 +1,33 @@
+/*
+ * core/cmdline.h - the kernel command line.
+ *
+ * Syntax: kernel options, then "--", then the application's arguments:
+ *     bootlog test=sched -- --port 11211 "a b"
+ * A kernel option is `key` or `key=value`.  Words are separated by blanks;
+ * double quotes group a word, and inside them \" and \\ stand for " and \.
+ * Without "--", every word is a kernel option.
+ */
+#ifndef CORE_CMDLINE_H
+#define CORE_CMDLINE_H
+
+#include "core/boot.h"
+
+#define CMDLINE_MAX_OPTS 32
+#define CMDLINE_MAX_ARGS 64
+
+struct cmdline {
+	char buf[BOOT_CMDLINE_MAX];             /* the words, NUL-separated */
+	const char *key[CMDLINE_MAX_OPTS];
+	const char *val[CMDLINE_MAX_OPTS];      /* "" for a bare key */
+	unsigned int nopts;
+	char *argv[CMDLINE_MAX_ARGS + 2];       /* argv[0] is left for the caller */
+	int argc;                               /* application arguments, argv[1..argc] */
+};
+
+/* 0, or -EINVAL with *why set (unterminated quote, too many words, ...). */
+int cmdline_parse(const char *s, struct cmdline *cl, const char **why);
+
+/* The value of kernel option `key`: NULL when absent, "" when bare. */
+const char *cmdline_option(const struct cmdline *cl, const char *key);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * core/main.c - kernel_main: the boot sequence, in order.
+ *
+ * arch_boot_main() (arch/x86_64/setup.c) has set up the console, the
+ * descriptor tables and parsed the boot protocol; from here on the steps are
+ * generic.  The last one hands the CPU to the application's main(); its
+ * return value becomes the VM's exit status.
+ */
+#include "core/kernel.h"
+#include "core/arch.h"
+#include "core/boot.h"
+#include "core/bootmem.h"
+#include "core/cmdline.h"
+
+int main(int argc, char **argv);        /* the application (or the test runner) */
+extern const char app_name[];           /* argv[0], from the application's link */
+
+static struct cmdline cmdline;
+static const char *const known_options[] = { "bootlog", "test" };
+
+const struct cmdline *kernel_cmdline(void)
+{
+	return &cmdline;
+}
+
+static void check_options(const struct cmdline *cl)
+{
+	for (unsigned int i = 0; i < cl->nopts; i++) {
+		bool known = false;
+		for (unsigned int k = 0; k < ARRAY_SIZE(known_options); k++)
+			known |= strcmp(cl->key[i], known_options[k]) == 0;
+		if (!known)
+			printk("skiff: ignoring unknown kernel option '%s'\n", cl->key[i]);
+	}
+}
+
+static void parse_cmdline(const struct boot_info *bi)
+{
+	const char *why;
+
+	if (bi->cmdline_truncated) {
+		printk("skiff: the command line is longer than %d bytes\n", BOOT_CMDLINE_MAX - 1);
+		arch_exit_panic();
+	}
+	if (cmdline_parse(bi->cmdline, &cmdline, &why)) {
+		printk("skiff: malformed command line: %s\n  \"%s\"\n", why, bi->cmdline);
+		arch_exit_panic();
+	}
+	check_options(&cmdline);
+}
+
+static void boot_log(const struct boot_info *bi)
+{
+	printk("skiff: booted by %s, %u memory ranges, %u modules, cmdline \"%s\"\n",
+	       bi->protocol, bi->nmem, bi->nmod, bi->cmdline);
+	for (unsigned int i = 0; i < bi->nmem; i++)
+		printk("  mem %016lx-%016lx type %u\n", bi->mem[i].base,
+		       bi->mem[i].base + bi->mem[i].len, bi->mem[i].type);
+}
+
+void kernel_main(struct boot_info *bi)
+{
+	int ncpus, status;
+
+	parse_cmdline(bi);
+	arch_platform_init(bi);
+	if (cmdline_option(&cmdline, "bootlog"))
+		boot_log(bi);
+	ncpus = arch_smp_start();
+	if (ncpus < 0)
+		arch_exit_panic();
+	/* mem_mib: usable RAM to the nearest MiB (firmware keeps a few KiB). */
+	printk("skiff: boot cpus=%d mem_mib=%lu boot_us=%lu\n", ncpus,
+	       (bootmem_ram_bytes() + (1 << 19)) >> 20,
+	       arch_tsc_to_ns(arch_tsc() - arch_boot_tsc()) / 1000);
+	cmdline.argv[0] = (char *)app_name;
+	status = main(cmdline.argc + 1, cmdline.argv);
+	arch_exit(status);
+}

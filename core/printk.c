@@ -1,0 +1,225 @@
+/*
+ * core/printk.c - formatted output: vsnprintf and the console printk.
+ *
+ * Interface: printk(fmt, ...) formats a whole message into a buffer and
+ * writes it to the console in one piece, so lines from different CPUs do
+ * not interleave.  The formatter understands %d %i %u %x %X %o %c %s %p %%,
+ * the flags '-', '0', '+', ' ', a width and precision (also '*'), and the
+ * length modifiers hh h l ll z t j.  It never writes past `size` and always
+ * terminates; it returns the length the full output would have had.
+ */
+#include "core/kernel.h"
+#include "core/arch.h"
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void out_char(struct out *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void out_pad(struct out *o, char c, int n)
+{
+	while (n-- > 0)
+		out_char(o, c);
+}
+
+struct spec {
+	bool left, zero, plus, space;
+	int width, prec;          /* prec < 0: none */
+	int len;                  /* 0 int, 1 long, 2 long long, -1 short, -2 char */
+};
+
+static void out_string(struct out *o, const char *s, const struct spec *sp)
+{
+	size_t n;
+
+	if (!s)
+		s = "(null)";
+	n = sp->prec >= 0 ? strnlen(s, (size_t)sp->prec) : strlen(s);
+	if (!sp->left)
+		out_pad(o, ' ', sp->width - (int)n);
+	for (size_t i = 0; i < n; i++)
+		out_char(o, s[i]);
+	if (sp->left)
+		out_pad(o, ' ', sp->width - (int)n);
+}
+
+static void out_number(struct out *o, unsigned long long v, bool neg,
+		       unsigned int base, bool upper, const struct spec *sp)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char tmp[24];
+	int n = 0, zeros, sign;
+
+	while (v) {
+		tmp[n++] = digits[v % base];
+		v /= base;
+	}
+	if (n == 0 && sp->prec != 0)
+		tmp[n++] = '0';
+	sign = neg || sp->plus || sp->space;
+	zeros = sp->prec > n ? sp->prec - n : 0;
+	if (sp->zero && !sp->left && sp->prec < 0 && sp->width > n + sign)
+		zeros = sp->width - n - sign;
+	if (!sp->left)
+		out_pad(o, ' ', sp->width - n - sign - zeros);   /* '-': out_conversion pads */
+	if (sign)
+		out_char(o, neg ? '-' : (sp->plus ? '+' : ' '));
+	out_pad(o, '0', zeros);
+	while (n)
+		out_char(o, tmp[--n]);
+}
+
+static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->prec = -1;
+	for (;; f++) {
+		if (*f == '-') sp->left = true;
+		else if (*f == '0') sp->zero = true;
+		else if (*f == '+') sp->plus = true;
+		else if (*f == ' ') sp->space = true;
+		else break;
+	}
+	if (*f == '*') {
+		sp->width = va_arg(*ap, int);
+		if (sp->width < 0) {
+			sp->left = true;
+			sp->width = -sp->width;
+		}
+		f++;
+	}
+	while (*f >= '0' && *f <= '9')
+		sp->width = sp->width * 10 + (*f++ - '0');
+	if (*f == '.') {
+		f++;
+		sp->prec = 0;
+		if (*f == '*') {
+			sp->prec = va_arg(*ap, int);
+			f++;
+		}
+		while (*f >= '0' && *f <= '9')
+			sp->prec = sp->prec * 10 + (*f++ - '0');
+	}
+	for (;; f++) {
+		if (*f == 'l') sp->len++;
+		else if (*f == 'h') sp->len--;
+		else if (*f == 'z' || *f == 't' || *f == 'j') sp->len = 1;
+		else break;
+	}
+	return f;
+}
+
+static unsigned long long arg_unsigned(const struct spec *sp, va_list *ap)
+{
+	if (sp->len >= 2) return va_arg(*ap, unsigned long long);
+	if (sp->len == 1) return va_arg(*ap, unsigned long);
+	if (sp->len == -1) return (unsigned short)va_arg(*ap, unsigned int);
+	if (sp->len <= -2) return (unsigned char)va_arg(*ap, unsigned int);
+	return va_arg(*ap, unsigned int);
+}
+
+static long long arg_signed(const struct spec *sp, va_list *ap)
+{
+	if (sp->len >= 2) return va_arg(*ap, long long);
+	if (sp->len == 1) return va_arg(*ap, long);
+	if (sp->len == -1) return (short)va_arg(*ap, int);
+	if (sp->len <= -2) return (signed char)va_arg(*ap, int);
+	return va_arg(*ap, int);
+}
+
+static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
+{
+	size_t start = o->len;
+	long long s;
+
+	switch (c) {
+	case 'd': case 'i':
+		s = arg_signed(sp, ap);
+		out_number(o, s < 0 ? -(unsigned long long)s : (unsigned long long)s,
+			   s < 0, 10, false, sp);
+		break;
+	case 'u': out_number(o, arg_unsigned(sp, ap), false, 10, false, sp); break;
+	case 'x': out_number(o, arg_unsigned(sp, ap), false, 16, false, sp); break;
+	case 'X': out_number(o, arg_unsigned(sp, ap), false, 16, true, sp); break;
+	case 'o': out_number(o, arg_unsigned(sp, ap), false, 8, false, sp); break;
+	case 'p':
+		out_char(o, '0');
+		out_char(o, 'x');
+		sp->width -= 2;
+		out_number(o, (uintptr_t)va_arg(*ap, void *), false, 16, false, sp);
+		break;
+	case 's': out_string(o, va_arg(*ap, const char *), sp); break;
+	case 'c':
+		if (!sp->left)
+			out_pad(o, ' ', sp->width - 1);
+		out_char(o, (char)va_arg(*ap, int));
+		break;
+	default:
+		out_char(o, '%');
+		if (c)
+			out_char(o, c);
+		return;
+	}
+	if (sp->left && c != 's')
+		out_pad(o, ' ', sp->width - (int)(o->len - start));
+}
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct out o = { buf, size, 0 };
+	struct spec sp;
+	va_list aq;
+
+	va_copy(aq, ap);
+	while (*fmt) {
+		if (*fmt != '%') {
+			out_char(&o, *fmt++);
+			continue;
+		}
+		fmt = parse_spec(fmt + 1, &sp, &aq);
+		out_conversion(&o, *fmt, &sp, &aq);
+		if (*fmt)
+			fmt++;
+	}
+	va_end(aq);
+	if (size)
+		buf[MIN(o.len, size - 1)] = 0;
+	return (int)o.len;
+}
+
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+#ifndef SKIFF_HOST_TEST
+void vprintk(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	console_write(buf, MIN((size_t)n, sizeof(buf) - 1));
+}
+
+void printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+}
+#endif

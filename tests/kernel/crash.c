@@ -1,0 +1,36 @@
+/*
+ * tests/kernel/crash.c - fatal conditions on purpose, one per boot, for the
+ * boot tests that check the kernel's report and exit status.
+ */
+#include "core/kernel.h"
+
+int crash(const char *kind);
+
+static volatile uintptr_t bad_address;        /* volatile: the compiler must not see the 0 */
+
+static int __attribute__((noinline)) crash_null(void)
+{
+	return *(volatile int *)bad_address;
+}
+
+static void __attribute__((noinline)) crash_write_text(void)
+{
+	*(volatile uint8_t *)(uintptr_t)crash_null = 0xc3;
+}
+
+int crash(const char *kind)
+{
+	if (strcmp(kind, "null") == 0)
+		return crash_null();
+	if (strcmp(kind, "text") == 0)
+		crash_write_text();
+	else if (strcmp(kind, "ud") == 0)
+		__builtin_trap();
+	else if (strcmp(kind, "gp") == 0) {
+		bad_address = 0x8000000000000000UL;    /* non-canonical */
+		return crash_null();
+	} else if (strcmp(kind, "panic") == 0)
+		panic("deliberate panic from the crash test");
+	printk("crash: unknown kind '%s'\n", kind);
+	return 2;
+}
