@@ -7,7 +7,8 @@
 #   make bench      the benchmarks in bench/, results in bench/RESULTS.md
 #   make APP=dir    link the application in dir/*.c instead of apps/hello
 #
-# Options: make CONFIG_MAX_CPUS=n, BUILD=dir (out-of-tree objects).
+# Options: make CONFIG_MAX_CPUS=n, BUILD=dir (out-of-tree objects),
+#          ISO_CMDLINE='...' (the command line grub.cfg passes).
 
 BUILD ?= build
 APP ?= apps/hello
@@ -22,8 +23,8 @@ STRIP := strip
 
 DEPFLAGS = -MMD -MP
 WARN := -Wall -Wextra -Werror
-KCFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
-	-mcmodel=kernel -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
+KCFLAGS := -std=gnu11 -Os -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks \
 	-fcf-protection=none -I. -DCONFIG_MAX_CPUS=$(CONFIG_MAX_CPUS)
 # Applications are ordinary C: the red zone is theirs (every interrupt uses an IST stack).
@@ -44,16 +45,20 @@ all: $(BUILD)/kernel.elf
 deps:
 	@scripts/deps
 
-# --- compiling ---
-$(BUILD)/%.c.o: %.c
+# --- compiling (a change of flags rebuilds everything: $(BUILD)/flags) ---
+$(BUILD)/flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(KCFLAGS) $(ACFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(KCFLAGS) $(ACFLAGS) $(LDFLAGS)' > $@
+
+$(BUILD)/%.c.o: %.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.S.o: %.S
+$(BUILD)/%.S.o: %.S $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) $(DEPFLAGS) -D__ASSEMBLER__ -c $< -o $@
 
-$(BUILD)/$(APP)/%.c.o: $(APP)/%.c
+$(BUILD)/$(APP)/%.c.o: $(APP)/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ACFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -78,12 +83,13 @@ $(BUILD)/%.o: $(BUILD)/%.S
 
 define link_image
 $(BUILD)/$(1).pass1.elf: $(2) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	@mkdir -p $$(dir $$@)
 	$(LD) $(LDFLAGS) -o $$@ $(2) $(BUILD)/ksyms-empty.o
 
 $(BUILD)/$(1).ksyms.S: $(BUILD)/$(1).pass1.elf scripts/ksyms
 	$(NM) -n $$< | scripts/ksyms > $$@
 
-$(BUILD)/$(1).debug.elf: $(2) $(BUILD)/$(1).ksyms.o
+$(BUILD)/$(1).debug.elf: $(2) $(BUILD)/$(1).ksyms.o arch/x86_64/linker.ld
 	$(LD) $(LDFLAGS) -o $$@ $(2) $(BUILD)/$(1).ksyms.o
 
 $(BUILD)/$(1).elf: $(BUILD)/$(1).debug.elf
@@ -93,15 +99,21 @@ endef
 $(eval $(call link_image,kernel,$(KERNEL_OBJ) $(APP_OBJ)))
 $(eval $(call link_image,test/kernel,$(KERNEL_OBJ) $(TEST_OBJ)))
 
-# --- the GRUB ISO ---
+# --- the GRUB ISO (its kernel command line: make iso ISO_CMDLINE='-- args') ---
+ISO_CMDLINE ?=
+$(BUILD)/iso_cmdline: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(ISO_CMDLINE)' | cmp -s - $@ || echo '$(ISO_CMDLINE)' > $@
+.PHONY: FORCE
+
 iso: $(BUILD)/skiff.iso
-$(BUILD)/skiff.iso: $(BUILD)/kernel.elf scripts/grub.cfg
+$(BUILD)/skiff.iso $(BUILD)/test/skiff.iso: $(BUILD)/kernel.elf scripts/grub.cfg $(BUILD)/iso_cmdline
 	@scripts/deps
-	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	cp $(BUILD)/kernel.elf $(BUILD)/iso/boot/kernel.elf
-	cp scripts/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || \
-		{ echo "make iso: grub-mkrescue failed; see $(BUILD)/grub-mkrescue.log" >&2; exit 1; }
+	@rm -rf $@.dir && mkdir -p $@.dir/boot/grub
+	cp $(BUILD)/kernel.elf $@.dir/boot/kernel.elf
+	sed 's|@CMDLINE@|$(ISO_CMDLINE)|' scripts/grub.cfg > $@.dir/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $@.dir 2> $@.log || \
+		{ echo "make iso: grub-mkrescue failed; see $@.log" >&2; exit 1; }
 
 # --- running and testing ---
 run: $(BUILD)/kernel.elf
@@ -110,13 +122,15 @@ run: $(BUILD)/kernel.elf
 
 check:
 	@scripts/deps
-	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf $(BUILD)/test/kernel.elf $(BUILD)/skiff.iso unit
+	@$(MAKE) --no-print-directory $(BUILD)/kernel.elf $(BUILD)/test/kernel.elf unit
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/maxcpus2 CONFIG_MAX_CPUS=2 $(BUILD)/maxcpus2/kernel.elf
+	@$(MAKE) --no-print-directory ISO_CMDLINE='-- "from grub.cfg"' $(BUILD)/test/skiff.iso
 	@tests/check BUILD=$(BUILD)
 
 # --- host unit tests (ASan + UBSan) ---
 UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DSKIFF_HOST_TEST \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-UNIT_TESTS := acpi bootinfo cmdline printk
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_SRC_acpi := arch/x86_64/acpi.c
 UNIT_SRC_bootinfo := arch/x86_64/bootinfo.c
 UNIT_SRC_cmdline := core/cmdline.c
@@ -141,4 +155,4 @@ bench: $(BUILD)/kernel.elf
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

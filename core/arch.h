@@ -73,5 +73,6 @@ void arch_console_write(const char *s, size_t len);
 
 /* Debugging (arch/x86_64/trap.c). */
 void arch_backtrace(uintptr_t rbp, int max_frames);
+void arch_describe(void);          /* prints CPU features, clock source, ... */
 
 #endif

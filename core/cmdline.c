@@ -5,8 +5,9 @@
 #include "core/cmdline.h"
 #include "core/kernel.h"
 
-/* Reads one word starting at *sp into *dp; returns false on a bad quote. */
-static bool read_word(const char **sp, char **dp, const char *dend)
+/* Reads one word starting at *sp into *dp, ending before dend: NULL, or why
+ * not.  Only input longer than BOOT_CMDLINE_MAX - 1 bytes can fill buf. */
+static const char *read_word(const char **sp, char **dp, const char *dend)
 {
 	const char *s = *sp;
 	char *d = *dp;
@@ -20,13 +21,17 @@ static bool read_word(const char **sp, char **dp, const char *dend)
 		if (quoted && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
 			s++;
 		if (d + 1 >= dend)
-			return false;
+			return "a command line longer than 1023 bytes";
 		*d++ = *s;
 	}
+	if (quoted)
+		return "an unterminated quote";
+	if (d >= dend)
+		return "a command line longer than 1023 bytes";
 	*d++ = 0;
 	*sp = s;
 	*dp = d;
-	return !quoted;
+	return NULL;
 }
 
 static int add_option(struct cmdline *cl, char *word, const char **why)
@@ -60,8 +65,9 @@ int cmdline_parse(const char *s, struct cmdline *cl, const char **why)
 			break;
 		char *word = d;
 		bool was_quoted = *s == '"';
-		if (!read_word(&s, &d, cl->buf + sizeof(cl->buf)))
-			return *why = "an unterminated quote", -EINVAL;
+		const char *bad = read_word(&s, &d, cl->buf + sizeof(cl->buf));
+		if (bad)
+			return *why = bad, -EINVAL;
 		if (!app && !was_quoted && strcmp(word, "--") == 0) {
 			app = true;
 		} else if (app) {

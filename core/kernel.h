@@ -71,6 +71,9 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 size_t strlcpy(char *dst, const char *src, size_t size);
 
+/* main.c: records a named boot step's time; `bootlog` prints them. */
+void boot_mark(const char *name);
+
 /* ksym.c: the kernel's own symbol table, for backtraces. */
 const char *ksym_lookup(uintptr_t addr, uintptr_t *offset);
 

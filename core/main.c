@@ -49,8 +49,26 @@ static void parse_cmdline(const struct boot_info *bi)
 	check_options(&cmdline);
 }
 
+/* Boot steps, timed: `bootlog` prints them after the banner. */
+static struct { const char *name; uint64_t tsc; } steps[12];
+static unsigned int nsteps;
+
+void boot_mark(const char *name)
+{
+	if (nsteps < ARRAY_SIZE(steps))
+		steps[nsteps++] = (typeof(steps[0])){ name, arch_tsc() };
+}
+
+static void boot_log_steps(void)
+{
+	for (unsigned int i = 0; i < nsteps; i++)
+		printk("  %-12s done at %6lu us\n", steps[i].name,
+		       arch_tsc_to_ns(steps[i].tsc - arch_boot_tsc()) / 1000);
+}
+
 static void boot_log(const struct boot_info *bi)
 {
+	arch_describe();
 	printk("skiff: booted by %s, %u memory ranges, %u modules, cmdline \"%s\"\n",
 	       bi->protocol, bi->nmem, bi->nmod, bi->cmdline);
 	for (unsigned int i = 0; i < bi->nmem; i++)
@@ -62,17 +80,24 @@ void kernel_main(struct boot_info *bi)
 {
 	int ncpus, status;
 
+	boot_mark("x");
 	parse_cmdline(bi);
+	boot_mark("command line");
+	parse_cmdline(bi);
+	boot_mark("command line2");
 	arch_platform_init(bi);
 	if (cmdline_option(&cmdline, "bootlog"))
 		boot_log(bi);
 	ncpus = arch_smp_start();
 	if (ncpus < 0)
 		arch_exit_panic();
+	boot_mark("CPUs");
 	/* mem_mib: usable RAM to the nearest MiB (firmware keeps a few KiB). */
 	printk("skiff: boot cpus=%d mem_mib=%lu boot_us=%lu\n", ncpus,
 	       (bootmem_ram_bytes() + (1 << 19)) >> 20,
 	       arch_tsc_to_ns(arch_tsc() - arch_boot_tsc()) / 1000);
+	if (cmdline_option(&cmdline, "bootlog"))
+		boot_log_steps();
 	cmdline.argv[0] = (char *)app_name;
 	status = main(cmdline.argc + 1, cmdline.argv);
 	arch_exit(status);

@@ -7,6 +7,10 @@
  * the flags '-', '0', '+', ' ', a width and precision (also '*'), and the
  * length modifiers hh h l ll z t j.  It never writes past `size` and always
  * terminates; it returns the length the full output would have had.
+ * Where it differs from C's printf: %p prints "0x" and hex digits, "0x0" for
+ * NULL; there is no '#' flag; an unknown conversion is printed back as '%'
+ * and its character (flags, width and precision dropped) and consumes no
+ * argument; widths and precisions above 4096 count as 4096.
  */
 #include "core/kernel.h"
 #include "core/arch.h"
@@ -29,6 +33,8 @@ static void out_pad(struct out *o, char c, int n)
 		out_char(o, c);
 }
 
+#define FIELD_MAX 4096    /* larger widths and precisions are cut to this */
+
 struct spec {
 	bool left, zero, plus, space;
 	int width, prec;          /* prec < 0: none */
@@ -50,12 +56,14 @@ static void out_string(struct out *o, const char *s, const struct spec *sp)
 		out_pad(o, ' ', sp->width - (int)n);
 }
 
-static void out_number(struct out *o, unsigned long long v, bool neg,
-		       unsigned int base, bool upper, const struct spec *sp)
+/* v in `base` after `prefix` (a sign, "0x"), padded to the width with
+ * blanks before the prefix or, for the '0' flag, zeros after it. */
+static void out_number(struct out *o, unsigned long long v, unsigned int base,
+		       bool upper, const char *prefix, const struct spec *sp)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
-	int n = 0, zeros, sign;
+	int n = 0, zeros, plen = (int)strlen(prefix);
 
 	while (v) {
 		tmp[n++] = digits[v % base];
@@ -63,17 +71,24 @@ static void out_number(struct out *o, unsigned long long v, bool neg,
 	}
 	if (n == 0 && sp->prec != 0)
 		tmp[n++] = '0';
-	sign = neg || sp->plus || sp->space;
 	zeros = sp->prec > n ? sp->prec - n : 0;
-	if (sp->zero && !sp->left && sp->prec < 0 && sp->width > n + sign)
-		zeros = sp->width - n - sign;
+	if (sp->zero && !sp->left && sp->prec < 0 && sp->width > n + plen)
+		zeros = sp->width - n - plen;
 	if (!sp->left)
-		out_pad(o, ' ', sp->width - n - sign - zeros);   /* '-': out_conversion pads */
-	if (sign)
-		out_char(o, neg ? '-' : (sp->plus ? '+' : ' '));
+		out_pad(o, ' ', sp->width - n - plen - zeros);   /* '-': out_conversion pads */
+	while (*prefix)
+		out_char(o, *prefix++);
 	out_pad(o, '0', zeros);
 	while (n)
 		out_char(o, tmp[--n]);
+}
+
+/* A decimal width or precision, cut to FIELD_MAX. */
+static const char *parse_field(const char *f, int *v)
+{
+	for (*v = 0; *f >= '0' && *f <= '9'; f++)
+		*v = MIN(*v * 10 + (*f - '0'), FIELD_MAX);
+	return f;
 }
 
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
@@ -88,24 +103,25 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 		else break;
 	}
 	if (*f == '*') {
-		sp->width = va_arg(*ap, int);
-		if (sp->width < 0) {
+		long long w = va_arg(*ap, int);
+		if (w < 0) {
 			sp->left = true;
-			sp->width = -sp->width;
+			w = -w;
 		}
+		sp->width = (int)MIN(w, FIELD_MAX);
 		f++;
+	} else {
+		f = parse_field(f, &sp->width);
 	}
-	while (*f >= '0' && *f <= '9')
-		sp->width = sp->width * 10 + (*f++ - '0');
 	if (*f == '.') {
 		f++;
-		sp->prec = 0;
 		if (*f == '*') {
-			sp->prec = va_arg(*ap, int);
+			int p = va_arg(*ap, int);
+			sp->prec = p < 0 ? -1 : MIN(p, FIELD_MAX);   /* negative: none */
 			f++;
+		} else {
+			f = parse_field(f, &sp->prec);
 		}
-		while (*f >= '0' && *f <= '9')
-			sp->prec = sp->prec * 10 + (*f++ - '0');
 	}
 	for (;; f++) {
 		if (*f == 'l') sp->len++;
@@ -134,6 +150,12 @@ static long long arg_signed(const struct spec *sp, va_list *ap)
 	return va_arg(*ap, int);
 }
 
+/* The sign of a signed conversion: '-', or what the '+' and ' ' flags ask. */
+static const char *sign_prefix(bool neg, const struct spec *sp)
+{
+	return neg ? "-" : sp->plus ? "+" : sp->space ? " " : "";
+}
+
 static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
 {
 	size_t start = o->len;
@@ -143,17 +165,15 @@ static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
 	case 'd': case 'i':
 		s = arg_signed(sp, ap);
 		out_number(o, s < 0 ? -(unsigned long long)s : (unsigned long long)s,
-			   s < 0, 10, false, sp);
+			   10, false, sign_prefix(s < 0, sp), sp);
 		break;
-	case 'u': out_number(o, arg_unsigned(sp, ap), false, 10, false, sp); break;
-	case 'x': out_number(o, arg_unsigned(sp, ap), false, 16, false, sp); break;
-	case 'X': out_number(o, arg_unsigned(sp, ap), false, 16, true, sp); break;
-	case 'o': out_number(o, arg_unsigned(sp, ap), false, 8, false, sp); break;
+	case 'u': out_number(o, arg_unsigned(sp, ap), 10, false, "", sp); break;
+	case 'x': out_number(o, arg_unsigned(sp, ap), 16, false, "", sp); break;
+	case 'X': out_number(o, arg_unsigned(sp, ap), 16, true, "", sp); break;
+	case 'o': out_number(o, arg_unsigned(sp, ap), 8, false, "", sp); break;
 	case 'p':
-		out_char(o, '0');
-		out_char(o, 'x');
-		sp->width -= 2;
-		out_number(o, (uintptr_t)va_arg(*ap, void *), false, 16, false, sp);
+		out_number(o, (uintptr_t)va_arg(*ap, void *), 16, false,
+			   sp->plus ? "+0x" : sp->space ? " 0x" : "0x", sp);
 		break;
 	case 's': out_string(o, va_arg(*ap, const char *), sp); break;
 	case 'c':
@@ -161,7 +181,10 @@ static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
 			out_pad(o, ' ', sp->width - 1);
 		out_char(o, (char)va_arg(*ap, int));
 		break;
-	default:
+	case '%':
+		out_char(o, '%');
+		return;
+	default:                 /* unknown: printed back, consuming no argument */
 		out_char(o, '%');
 		if (c)
 			out_char(o, c);

@@ -44,11 +44,7 @@
 #define MADT_FLAGS        40
 #define MADT_ENTRIES      44
 #define MADT_PCAT_COMPAT  (1u << 0)
-#define MADT_LAPIC        0
-#define MADT_IOAPIC       1
-#define MADT_ISO          2
-#define MADT_LAPIC_OVR    5
-#define MADT_X2APIC       9
+enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_OVR = 5, MADT_X2APIC = 9 };
 #define MADT_CPU_USABLE   0x3u          /* Enabled | Online Capable */
 
 /* FADT (5.2.9) field offsets */
@@ -79,14 +75,10 @@
 #define HPET_BASE_GAS     40
 
 /* AML opcodes used by the \_S5_ decoder (20.2) */
-#define AML_ZERO          0x00
-#define AML_ONE           0x01
-#define AML_NAME          0x08
-#define AML_BYTE          0x0a
-#define AML_WORD          0x0b
-#define AML_DWORD         0x0c
-#define AML_PACKAGE       0x12
-#define AML_ROOT          '\\'
+enum {
+	AML_ZERO = 0x00, AML_ONE = 0x01, AML_NAME = 0x08, AML_BYTE = 0x0a,
+	AML_WORD = 0x0b, AML_DWORD = 0x0c, AML_PACKAGE = 0x12, AML_ROOT = '\\',
+};
 
 static uint32_t rd_le(const uint8_t *p, unsigned int n)
 {
@@ -252,14 +244,12 @@ static void madt_iso(const uint8_t *e, struct acpi_info *ai)
 /* Minimum length of each entry type we decode; 2 (just the header) for others. */
 static unsigned int madt_min_len(uint8_t type)
 {
-	switch (type) {
-	case MADT_LAPIC:     return 8;
-	case MADT_IOAPIC:    return 12;
-	case MADT_ISO:       return 10;
-	case MADT_LAPIC_OVR: return 12;
-	case MADT_X2APIC:    return 16;
-	default:             return 2;
-	}
+	static const uint8_t min_len[] = {
+		[MADT_LAPIC] = 8, [MADT_IOAPIC] = 12, [MADT_ISO] = 10,
+		[MADT_LAPIC_OVR] = 12, [MADT_X2APIC] = 16,
+	};
+
+	return type < sizeof(min_len) && min_len[type] ? min_len[type] : 2;
 }
 
 /* Decodes one entry of known-good length.  Unknown types are ignored.

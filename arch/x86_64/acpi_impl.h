@@ -4,7 +4,8 @@
  * Interface: acpi_parse() walks RSDP -> XSDT/RSDT -> MADT, FADT (-> DSDT),
  * HPET and fills struct acpi_info.  It reads tables only through
  * boot_phys_to_virt(), checks every signature, length and checksum, and never
- * trusts a length to stay inside a table.  A missing or corrupt table is not
+ * trusts a length to stay inside a table.  Tables are read through the
+ * acpi_map() hook (NULL: treat the table as absent).  A missing or corrupt table is not
  * fatal: the field stays at its "absent" value and the caller falls back.
  * Pure logic, no hardware access: host unit tests feed it synthetic tables.
  */

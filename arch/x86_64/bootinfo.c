@@ -7,7 +7,10 @@
  * specification, section 3.6).  Both are copied out completely, so the
  * loader's memory may be reused afterwards.  Everything the loader says is
  * checked: sizes, counts, alignment, strings that must end inside their tag.
- * Pure C: host unit tests feed it synthetic structures.
+ * PVH structures may sit at any address, so they are copied out with memcpy
+ * rather than read in place.  Pure C: host unit tests feed it synthetic
+ * structures (tests/unit/test_bootinfo.c), fuzzers random ones
+ * (tests/fuzz/fuzz_bootinfo.c).
  */
 #include "core/boot.h"
 #include "core/errno.h"
@@ -29,6 +32,7 @@ struct pvh_start_info {
 	uint64_t memmap_paddr;               /* version >= 1 */
 	uint32_t memmap_entries, reserved;
 };
+#define PVH_V0_SIZE offsetof(struct pvh_start_info, memmap_paddr)
 
 struct pvh_module {
 	uint64_t paddr, size, cmdline_paddr, reserved;
@@ -93,57 +97,86 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, uint6
 
 static int pvh_modules(const struct pvh_start_info *si, struct boot_info *bi)
 {
-	const struct pvh_module *mods;
+	const uint8_t *list;
+	struct pvh_module m;
 
 	if (!si->nr_modules)
 		return 0;
 	if (si->nr_modules > 64)
 		return -EINVAL;
-	mods = boot_phys_to_virt(si->modlist_paddr, si->nr_modules * sizeof(*mods));
-	if (!mods)
+	list = boot_phys_to_virt(si->modlist_paddr, si->nr_modules * sizeof(m));
+	if (!list)
 		return -EINVAL;
 	for (uint32_t i = 0; i < si->nr_modules; i++) {
-		if (mods[i].paddr + mods[i].size < mods[i].paddr)
+		memcpy(&m, list + i * sizeof(m), sizeof(m));
+		if (m.paddr + m.size < m.paddr)
 			return -EINVAL;
-		add_module(bi, mods[i].paddr, mods[i].paddr + mods[i].size, mods[i].cmdline_paddr);
+		add_module(bi, m.paddr, m.paddr + m.size, m.cmdline_paddr);
 	}
 	return 0;
 }
 
+/* Copies start_info out: version 0 ends before the memory map fields. */
+static const char *pvh_read_start_info(uint64_t pa, struct pvh_start_info *si)
+{
+	const void *p = boot_phys_to_virt(pa, PVH_V0_SIZE);
+
+	memset(si, 0, sizeof(*si));
+	if (!p)
+		return "PVH start_info missing or with a bad magic number";
+	memcpy(si, p, PVH_V0_SIZE);
+	if (si->magic != PVH_MAGIC)
+		return "PVH start_info missing or with a bad magic number";
+	if (si->version < 1)
+		return "the PVH loader passed no memory map";
+	if (!(p = boot_phys_to_virt(pa, sizeof(*si))))
+		return "PVH start_info is unreadable";
+	memcpy(si, p, sizeof(*si));
+	if (!si->memmap_entries || si->memmap_entries > 1024)
+		return "the PVH loader passed no memory map";
+	return NULL;
+}
+
 int boot_parse_pvh(uint64_t pa, struct boot_info *bi, const char **why)
 {
-	const struct pvh_start_info *si = boot_phys_to_virt(pa, sizeof(*si));
-	const struct pvh_memmap_entry *mm;
+	struct pvh_start_info si;
+	struct pvh_memmap_entry e;
+	const uint8_t *mm;
 
 	memset(bi, 0, sizeof(*bi));
 	bi->protocol = "pvh";
-	if (!si || si->magic != PVH_MAGIC)
-		return *why = "PVH start_info missing or with a bad magic number", -EINVAL;
-	if (si->version < 1 || !si->memmap_entries || si->memmap_entries > 1024)
-		return *why = "the PVH loader passed no memory map", -EINVAL;
-	mm = boot_phys_to_virt(si->memmap_paddr, si->memmap_entries * sizeof(*mm));
+	if ((*why = pvh_read_start_info(pa, &si)))
+		return -EINVAL;
+	mm = boot_phys_to_virt(si.memmap_paddr, si.memmap_entries * sizeof(e));
 	if (!mm)
 		return *why = "the PVH memory map is unreadable", -EINVAL;
-	for (uint32_t i = 0; i < si->memmap_entries; i++)
-		add_mem(bi, mm[i].addr, mm[i].size, mm[i].type);
-	if (!copy_string(si->cmdline_paddr, bi->cmdline, sizeof(bi->cmdline), &bi->cmdline_truncated))
+	for (uint32_t i = 0; i < si.memmap_entries; i++) {
+		memcpy(&e, mm + i * sizeof(e), sizeof(e));
+		add_mem(bi, e.addr, e.size, e.type);
+	}
+	if (!copy_string(si.cmdline_paddr, bi->cmdline, sizeof(bi->cmdline), &bi->cmdline_truncated))
 		return *why = "the PVH command line is unreadable", -EINVAL;
-	if (pvh_modules(si, bi))
+	if (pvh_modules(&si, bi))
 		return *why = "the PVH module list is malformed", -EINVAL;
-	bi->rsdp = si->rsdp_paddr;
+	bi->rsdp = si.rsdp_paddr;
 	boot_mem_normalize(bi);
 	return 0;
 }
 
+/* Entries of entry_size bytes (at least 24, not always a multiple of 8). */
 static void mb2_mmap(const uint8_t *tag, uint32_t size, struct boot_info *bi)
 {
-	uint32_t esize = *(const uint32_t *)(tag + 8);
+	struct pvh_memmap_entry e;           /* the same first 20 bytes */
+	uint32_t esize;
 
-	if (esize < 24 || size < 16)
+	if (size < 16)
 		return;
-	for (uint32_t off = 16; off + esize <= size; off += esize) {
-		const struct pvh_memmap_entry *e = (const void *)(tag + off);  /* same layout */
-		add_mem(bi, e->addr, e->size, e->type);
+	esize = *(const uint32_t *)(tag + 8);
+	if (esize < 24)
+		return;
+	for (uint32_t off = 16; esize <= size - off; off += esize) {
+		memcpy(&e, tag + off, 20);
+		add_mem(bi, e.addr, e.size, e.type);
 	}
 }
 
@@ -187,6 +220,7 @@ static void mb2_tag(const struct mb2_tag *t, struct boot_info *bi, bool *have_mm
 	case MB2_TAG_ACPI1:
 	case MB2_TAG_ACPI2:
 		if (t->size >= 8 + 20 && (t->type == MB2_TAG_ACPI2 || !bi->has_rsdp_copy)) {
+			memset(bi->rsdp_copy, 0, sizeof(bi->rsdp_copy));
 			memcpy(bi->rsdp_copy, p + 8, MIN(t->size - 8, sizeof(bi->rsdp_copy)));
 			bi->has_rsdp_copy = true;
 		}
@@ -223,27 +257,49 @@ int boot_parse_multiboot2(uint64_t pa, struct boot_info *bi, const char **why)
 	return 0;
 }
 
-/* RAM is used in whole pages: trim each usable range to page boundaries. */
-static void trim_ram(struct boot_info *bi)
+/* Cuts hole h out of RAM range r.  When h is strictly inside r, the part
+ * above h goes to a new entry, or is given up (mem_truncated) if the map is
+ * full: losing RAM is safe, handing out reserved memory is not. */
+static void clip_one(struct boot_info *bi, struct boot_mem_range *r,
+		     const struct boot_mem_range *h)
 {
-	for (unsigned int i = 0; i < bi->nmem; i++) {
-		struct boot_mem_range *r = &bi->mem[i];
-		uint64_t start = ALIGN_UP(r->base, 4096ULL), end = ALIGN_DOWN(r->base + r->len, 4096ULL);
-		if (r->type != BOOT_MEM_RAM)
-			continue;
-		r->base = start;
-		r->len = end > start ? end - start : 0;
+	uint64_t r_end = r->base + r->len, h_end = h->base + h->len;
+
+	if (!h->len || h_end <= r->base || h->base >= r_end)
+		return;
+	if (h->base > r->base && h_end < r_end) {
+		if (bi->nmem < BOOT_MEM_MAX)
+			bi->mem[bi->nmem++] = (struct boot_mem_range){ h_end, r_end - h_end, BOOT_MEM_RAM };
+		else
+			bi->mem_truncated = true;
+	}
+	if (h->base > r->base) {
+		r->len = h->base - r->base;
+	} else if (h_end < r_end) {
+		r->base = h_end;
+		r->len = r_end - h_end;
+	} else {
+		r->len = 0;
 	}
 }
 
-/* Page-trims RAM, sorts by base (the map is short: insertion sort), then
- * merges touching ranges of one type and drops empty ones. */
-void boot_mem_normalize(struct boot_info *bi)
+/* Removes from RAM whatever any other range claims too.  New entries (the
+ * upper parts of split ranges) are appended and clipped in their turn. */
+static void clip_ram(struct boot_info *bi)
+{
+	for (unsigned int i = 0; i < bi->nmem; i++) {
+		for (unsigned int j = 0; j < bi->nmem && bi->mem[i].type == BOOT_MEM_RAM; j++) {
+			if (bi->mem[j].type != BOOT_MEM_RAM)
+				clip_one(bi, &bi->mem[i], &bi->mem[j]);
+		}
+	}
+}
+
+/* Insertion sort by base: the map is short. */
+static void sort_mem(struct boot_info *bi)
 {
 	struct boot_mem_range *m = bi->mem;
-	unsigned int n = 0;
 
-	trim_ram(bi);
 	for (unsigned int i = 1; i < bi->nmem; i++) {
 		struct boot_mem_range x = m[i];
 		unsigned int j = i;
@@ -251,6 +307,14 @@ void boot_mem_normalize(struct boot_info *bi)
 			m[j] = m[j - 1];
 		m[j] = x;
 	}
+}
+
+/* Merges touching or overlapping ranges of one type; drops empty ones. */
+static void merge_mem(struct boot_info *bi)
+{
+	struct boot_mem_range *m = bi->mem;
+	unsigned int n = 0;
+
 	for (unsigned int i = 0; i < bi->nmem; i++) {
 		if (!m[i].len)
 			continue;
@@ -263,4 +327,39 @@ void boot_mem_normalize(struct boot_info *bi)
 		}
 	}
 	bi->nmem = n;
+}
+
+/* RAM is used in whole pages: trims each RAM range to page boundaries and
+ * drops those left without a page. */
+static void trim_ram(struct boot_info *bi)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < bi->nmem; i++) {
+		struct boot_mem_range r = bi->mem[i];
+		if (r.type == BOOT_MEM_RAM) {
+			uint64_t start = ALIGN_UP(r.base, 4096ULL), end = ALIGN_DOWN(r.base + r.len, 4096ULL);
+			if (end <= start || start < r.base)
+				continue;
+			r.base = start;
+			r.len = end - start;
+		}
+		bi->mem[n++] = r;
+	}
+	bi->nmem = n;
+}
+
+/* Clips RAM out of every other range, sorts by base, merges touching ranges
+ * of one type, then page-trims RAM.  Trimming comes last so that RAM split
+ * across two touching entries keeps its pages.  Afterwards RAM ranges are
+ * disjoint from every other range and from each other; other ranges may
+ * still overlap one another. */
+void boot_mem_normalize(struct boot_info *bi)
+{
+	for (unsigned int i = 0; i < bi->nmem; i++)     /* no range wraps 2^64 */
+		bi->mem[i].len = MIN(bi->mem[i].len, UINT64_MAX - bi->mem[i].base);
+	clip_ram(bi);
+	sort_mem(bi);
+	merge_mem(bi);
+	trim_ram(bi);
 }

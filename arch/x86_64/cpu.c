@@ -134,6 +134,11 @@ static unsigned int vector_ist(unsigned int vec)
 	}
 }
 
+unsigned int idt_ist(unsigned int vector)
+{
+	return idt[vector].ist;
+}
+
 void cpu_load_idt(void)
 {
 	struct desc_ptr p = { sizeof(idt) - 1, (uintptr_t)idt };

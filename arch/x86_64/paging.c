@@ -165,19 +165,38 @@ void *arch_map_phys(uint64_t pa, size_t len)
 	return map_range(pa, len, nx_bit);
 }
 
-bool paging_is_mapped(uintptr_t va)
+/* The entry that maps va (0 if none), and the level it sits at (1 = 4 KiB). */
+uint64_t paging_pte(uintptr_t va)
+{
+	uint64_t *table = arch_phys_to_virt(read_cr3() & PTE_ADDR);
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = table[pt_index(va, l)];
+		if (!(e & PTE_P) || l == 1 || (e & PTE_PS))
+			return e;
+		table = arch_phys_to_virt(e & PTE_ADDR);
+	}
+	return 0;
+}
+
+int paging_pte_level(uintptr_t va)
 {
 	uint64_t *table = arch_phys_to_virt(read_cr3() & PTE_ADDR);
 
 	for (int l = 4; l >= 1; l--) {
 		uint64_t e = table[pt_index(va, l)];
 		if (!(e & PTE_P))
-			return false;
+			return 0;
 		if (l == 1 || (e & PTE_PS))
-			return true;
+			return l;
 		table = arch_phys_to_virt(e & PTE_ADDR);
 	}
-	return false;
+	return 0;
+}
+
+bool paging_is_mapped(uintptr_t va)
+{
+	return paging_pte_level(va) != 0;
 }
 
 /* The AP trampoline runs at its physical address while paging turns on, so

@@ -43,6 +43,7 @@ void arch_boot_main(uint32_t proto, uint32_t info_pa)
 	serial_init();
 	cpu_detect_features();
 	cpu_init_tables(&cpus[0], (uintptr_t)bsp_ist, sizeof(bsp_ist));
+	boot_mark("early arch");
 	if (proto == BOOT_PROTO_PVH)
 		err = boot_parse_pvh(info_pa, &boot_info, &why);
 	else if (proto == BOOT_PROTO_MB2)
@@ -95,10 +96,14 @@ void arch_platform_init(struct boot_info *bi)
 {
 	bootmem_init(bi, arch_virt_to_phys(__kernel_start), arch_virt_to_phys(__kernel_end));
 	paging_init(bi);
+	boot_mark("page tables");
 	acpi_init(bi);
+	boot_mark("ACPI");
 	apic_init_bsp();
 	ioapic_init();
+	boot_mark("APIC");
 	time_init();
+	boot_mark("clock");
 }
 
 unsigned int arch_ncpus_possible(void)
@@ -109,4 +114,13 @@ unsigned int arch_ncpus_possible(void)
 uint64_t arch_boot_tsc(void)
 {
 	return boot_tsc;
+}
+
+void arch_describe(void)
+{
+	printk("skiff: cpu %s%s%s%s%s%s%s, clock %s at %lu kHz, xsave area %u bytes\n",
+	       x86_cpu.vendor, x86_cpu.x2apic ? " x2apic" : "", x86_cpu.tsc_deadline ? " tsc-deadline" : "",
+	       x86_cpu.pdpe1gb ? " 1g-pages" : "", x86_cpu.nx ? " nx" : "",
+	       x86_cpu.avx ? " avx" : "", x86_cpu.invariant_tsc ? " invariant-tsc" : "",
+	       time_source(), arch_tsc_khz(), x86_cpu.xsave_size);
 }

@@ -53,6 +53,20 @@ void arch_backtrace(uintptr_t rbp, int max_frames)
 	}
 }
 
+/* A function that made no frame of its own (a leaf) has its caller's return
+ * address on top of the stack, where the frame-pointer walk cannot see it:
+ * show it, marked "?" as a guess, when it points into kernel text. */
+static void print_stack_top(uintptr_t rsp)
+{
+	uintptr_t off, ret;
+
+	if ((rsp & 7) || !paging_is_mapped(rsp))
+		return;
+	ret = *(uintptr_t *)rsp;
+	if (ksym_lookup(ret, &off))
+		print_symbol("  ? caller ", ret);
+}
+
 static void print_pf_error(uint64_t err)
 {
 	printk("  page fault: %s, %s%s%s\n",
@@ -82,6 +96,7 @@ static __noreturn void exception_report(struct trap_frame *f)
 		print_pf_error(f->error);
 	print_symbol("  rip ", f->rip);
 	print_registers(f);
+	print_stack_top(f->rsp);
 	arch_backtrace(f->rbp, 16);
 	arch_exit_panic();
 }

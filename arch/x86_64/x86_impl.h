@@ -81,6 +81,7 @@ void cpu_enable_fpu(void);
 size_t cpu_ist_block_size(void);
 void cpu_init_tables(struct cpu *c, uintptr_t ist_block, size_t ist_block_size);
 void cpu_load_idt(void);
+unsigned int idt_ist(unsigned int vector);
 void cpu_set_gs_base(struct cpu *c);
 
 /* trap.c */
@@ -93,6 +94,8 @@ void serial_init(void);
 /* paging.c */
 void paging_init(const struct boot_info *bi);
 bool paging_is_mapped(uintptr_t va);   /* readable without a fault */
+uint64_t paging_pte(uintptr_t va);
+int paging_pte_level(uintptr_t va);
 void paging_identity_map_low(uint64_t pa, bool on);
 
 /* apic.c */

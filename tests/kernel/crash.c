@@ -18,7 +18,7 @@ static void __attribute__((noinline)) crash_write_text(void)
 	*(volatile uint8_t *)(uintptr_t)crash_null = 0xc3;
 }
 
-int crash(const char *kind)
+__attribute__((noinline)) int crash(const char *kind)
 {
 	if (strcmp(kind, "null") == 0)
 		return crash_null();

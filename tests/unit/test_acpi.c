@@ -334,7 +334,7 @@ UNIT_TEST(acpi_q35_layout)
 	CHECK_EQ(acpi_parse(q.rsdp, &ai), 0);
 	CHECK(ai.valid);
 	CHECK_EQ(ai.revision, 2);
-	CHECK(strcmp(ai.oem_id, "BOCHS ") == 0);
+	CHECK_STR(ai.oem_id, "BOCHS ");
 	CHECK_EQ(ai.lapic_addr, 0xfee00000);
 	CHECK_EQ(ai.ncpus, 4);
 	for (unsigned int i = 0; i < 4; i++)
