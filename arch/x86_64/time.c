@@ -123,24 +123,27 @@ static void pit_setup(void)
 	pit_count = 0;
 }
 
-static bool choose_reference(void)
+/* Reference clock number i (PM timer, HPET, PIT); false when absent. */
+static bool use_reference(int i)
 {
-	if (acpi.pm_timer_port) {
+	if (i == 0 && acpi.pm_timer_port) {
 		clk.ref_read = pm_timer_read;
 		clk.ref_hz = PM_TIMER_HZ;
 		clk.ref_mask = acpi.pm_timer_32bit ? 0xffffffffULL : 0xffffffULL;
 		clk.source = "ACPI PM timer";
-	} else if (hpet_setup()) {
+	} else if (i == 1 && hpet_setup()) {
 		clk.ref_read = hpet_read;
 		clk.ref_hz = hpet_hz;
 		clk.ref_mask = ~0ULL;
 		clk.source = "HPET";
-	} else {
+	} else if (i == 2) {
 		pit_setup();
 		clk.ref_read = pit_read;      /* wraps in 55 ms: no time_refine() */
 		clk.ref_hz = PIT_HZ;
 		clk.ref_mask = ~0ULL;
 		clk.source = "PIT";
+	} else {
+		return false;
 	}
 	return true;
 }
@@ -150,27 +153,59 @@ static uint64_t ref_elapsed(uint64_t now)
 	return (now - clk.ref_count0) & clk.ref_mask;
 }
 
-/* Counts TSC ticks over window_ns of the reference.  Call it twice and keep
- * the second answer: under QEMU's TCG the first pass also pays for
- * translating the code between the reference read and the TSC read, which
- * skews it by tens of percent (measured: 1.5 GHz instead of 2.6 GHz). */
+/* Counts TSC ticks over window_ns of the reference clock, and LAPIC timer
+ * ticks too where the timer will count down (no TSC-deadline mode).
+ * Returns the TSC rate in Hz, or 0 when the reference does not move (a
+ * broken device must not hang the boot).  Call it twice and keep the second
+ * answer: under QEMU's TCG the first pass also pays for translating the code
+ * between the reference read and the TSC read, which skews it by tens of
+ * percent (measured: 1.5 GHz instead of 2.6 GHz). */
 static uint64_t calibrate(uint64_t window_ns)
 {
+	const uint64_t limit = 1ULL << 28;          /* TSC ticks: ~0.1 s at 2.6 GHz */
 	uint64_t want = clk.ref_hz * window_ns / 1000000000ULL;
-	uint64_t t0, c0, c, t;
+	uint64_t t0, c0, c, t = arch_tsc(), ticks;
 
-	choose_reference();
 	c0 = clk.ref_read();
-	while ((c = clk.ref_read()) == c0)         /* start on an edge */
-		;
+	while ((c = clk.ref_read()) == c0) {        /* start on an edge */
+		if (arch_tsc() - t > limit)
+			return 0;
+	}
+	if (!x86_cpu.tsc_deadline)
+		apic_timer_arm_count(0xffffffffu);
 	t0 = arch_tsc();
 	clk.ref_count0 = c;
 	clk.ref_tsc0 = t0;
 	do {
 		c = clk.ref_read();
 		t = arch_tsc();
-	} while (ref_elapsed(c) < want);
-	return (t - t0) * clk.ref_hz / ref_elapsed(c);
+		if (t - t0 > limit)
+			return 0;
+	} while ((ticks = ref_elapsed(c)) < want);
+	if (!x86_cpu.tsc_deadline) {
+		uint64_t apic = 0xffffffffu - apic_timer_current();
+		apic_timer_stop();
+		clk.apic_ticks_per_ms = apic * clk.ref_hz / ticks / 1000;
+	}
+	return (t - t0) * clk.ref_hz / ticks;
+}
+
+static uint64_t calibrate_against_references(void)
+{
+	for (int i = 0; i < 3; i++) {
+		if (!use_reference(i))
+			continue;
+		calibrate(CALIBRATE_WARMUP_NS);
+		uint64_t hz = calibrate(CALIBRATE_NS);
+		if (hz)
+			return hz;
+		printk("skiff: the %s does not count; trying another clock\n", clk.source);
+	}
+	clk.ref_read = NULL;
+	printk("skiff: no reference clock counts; assuming a 1 GHz TSC\n");
+	clk.source = "a guess";
+	clk.apic_ticks_per_ms = 1000000;
+	return 1000000000ULL;
 }
 
 /* Re-measures the TSC rate over the time since calibrate() (call it within a
@@ -243,12 +278,11 @@ void time_init(void)
 		hz = kvmclock_tsc_hz();
 		clk.source = "kvmclock";
 	} else {
-		calibrate(CALIBRATE_WARMUP_NS);
-		hz = calibrate(CALIBRATE_NS);
+		hz = calibrate_against_references();
 	}
 	set_rate(hz);
 	trap_set_irq_handler(VEC_TIMER, timer_irq);
-	if (!x86_cpu.tsc_deadline) {
+	if (!x86_cpu.tsc_deadline && !clk.apic_ticks_per_ms) {
 		calibrate_apic_timer(CALIBRATE_WARMUP_NS);
 		clk.apic_ticks_per_ms = calibrate_apic_timer(CALIBRATE_APIC_NS);
 	}

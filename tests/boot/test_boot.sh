@@ -20,7 +20,7 @@ passed=0 failed=0
 boot() {
 	local cmdline=$1; shift
 	rc=0
-	SKIFF_CMDLINE=$cmdline "$RUN" --timeout 120 "$@" >"$work/out" 2>"$work/err" </dev/null || rc=$?
+	SKIFF_CMDLINE=$cmdline "$RUN" --timeout 60 "$@" >"$work/out" 2>"$work/err" </dev/null || rc=$?
 	out=$(tr -d '\r' <"$work/out")
 }
 
@@ -72,6 +72,13 @@ check "PVH passes an initrd as a boot module" has ", 1 modules,"
 # --- exit statuses ---
 boot "" "$B/test/kernel.elf" -- crash no-such-kind
 check "the application's exit status is scripts/run's (2)" [ "$rc" -eq 2 ]
+
+# --- power-off through ACPI S5 when QEMU has no isa-debug-exit device ---
+for m in q35 microvm; do
+	SKIFF_NO_DEBUG_EXIT=1 boot "" --machine "$m" "$B/test/kernel.elf" -- crash no-such-kind
+	check "ACPI S5 power-off on $m (PM1 / HW-reduced sleep register)" \
+		eval '[ "$rc" -eq 2 ] && ! has "could not power off"'
+done
 
 # --- fatal conditions: a report, then the panic status (101), never a hang ---
 boot "" "$B/test/kernel.elf" -- crash null
