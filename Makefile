@@ -148,9 +148,13 @@ $(BUILD)/unit/test_bootinfo: $(UNIT_SRC_bootinfo)
 $(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
 
-bench: $(BUILD)/kernel.elf
+bench: $(BUILD)/kernel.elf $(BUILD)/bench/stub.elf
 	@scripts/deps
-	bench/run
+	BUILD=$(BUILD) bench/run
+
+$(BUILD)/bench/stub.elf: bench/boot/stub.S
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -Wl,-Ttext=0x100000 -Wl,-e,start -Wl,--build-id=none -o $@ $<
 
 clean:
 	rm -rf $(BUILD)

@@ -116,7 +116,7 @@ check "--iso boots the CD through GRUB on q35" has "-M q35"
 check "  ... from -cdrom" has "-cdrom $image -boot d"
 check "  ... without -kernel" lacks "-kernel"
 dry --iso --gdb "$image"
-check "  ... gdb hint names build/kernel.elf" contains "$err" "gdb build/kernel.elf"
+check "  ... gdb hint names the kernel ELF with symbols" contains "$err" "gdb build/kernel"
 
 # --- usage errors ------------------------------------------------------------
 dry --iso "$image" -- arg
