@@ -30,4 +30,7 @@ int cmdline_parse(const char *s, struct cmdline *cl, const char **why);
 /* The value of kernel option `key`: NULL when absent, "" when bare. */
 const char *cmdline_option(const struct cmdline *cl, const char *key);
 
+/* The kernel's own command line, parsed at boot (core/main.c). */
+const struct cmdline *kernel_cmdline(void);
+
 #endif

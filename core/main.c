@@ -16,7 +16,7 @@ int main(int argc, char **argv);        /* the application (or the test runner) 
 extern const char app_name[];           /* argv[0], from the application's link */
 
 static struct cmdline cmdline;
-static const char *const known_options[] = { "bootlog", "test" };
+static const char *const known_options[] = { "bootlog", "test", "clock" };
 
 const struct cmdline *kernel_cmdline(void)
 {

@@ -14,6 +14,7 @@
  */
 #include "arch/x86_64/x86_impl.h"
 #include "arch/x86_64/acpi_impl.h"
+#include "core/cmdline.h"
 
 #define PM_TIMER_HZ     3579545ULL
 #define PIT_HZ          1193182ULL
@@ -160,25 +161,38 @@ static uint64_t ref_elapsed(uint64_t now)
  * answer: under QEMU's TCG the first pass also pays for translating the code
  * between the reference read and the TSC read, which skews it by tens of
  * percent (measured: 1.5 GHz instead of 2.6 GHz). */
+/* One reference sample and the TSC at its middle: a device read takes a
+ * microsecond or more under emulation, longer than a PM timer tick.  A read
+ * that took very long (the host descheduled us in the middle of it) says
+ * little about when the device was sampled: it is taken again. */
+#define SLOW_READ_TICKS 50000           /* ~20 us at 2.5 GHz */
+
+static uint64_t ref_sample(uint64_t *tsc_mid)
+{
+	uint64_t before, after, c;
+	int tries = 0;
+
+	do {
+		before = arch_tsc();
+		c = clk.ref_read();
+		after = arch_tsc();
+	} while (after - before > SLOW_READ_TICKS && ++tries < 8);
+	*tsc_mid = before + (after - before) / 2;
+	return c;
+}
+
 static uint64_t calibrate(uint64_t window_ns)
 {
 	const uint64_t limit = 1ULL << 28;          /* TSC ticks: ~0.1 s at 2.6 GHz */
 	uint64_t want = clk.ref_hz * window_ns / 1000000000ULL;
-	uint64_t t0, c0, c, t = arch_tsc(), ticks;
+	uint64_t t0, c, t, ticks;
 
-	c0 = clk.ref_read();
-	while ((c = clk.ref_read()) == c0) {        /* start on an edge */
-		if (arch_tsc() - t > limit)
-			return 0;
-	}
 	if (!x86_cpu.tsc_deadline)
 		apic_timer_arm_count(0xffffffffu);
-	t0 = arch_tsc();
-	clk.ref_count0 = c;
+	clk.ref_count0 = ref_sample(&t0);
 	clk.ref_tsc0 = t0;
 	do {
-		c = clk.ref_read();
-		t = arch_tsc();
+		c = ref_sample(&t);
 		if (t - t0 > limit)
 			return 0;
 	} while ((ticks = ref_elapsed(c)) < want);
@@ -190,10 +204,38 @@ static uint64_t calibrate(uint64_t window_ns)
 	return (t - t0) * clk.ref_hz / ticks;
 }
 
+/* The kernel option clock=pm|hpet|pit picks one reference (for tests, and
+ * for platforms whose first choice misbehaves); -1 when not given. */
+static int forced_reference(void)
+{
+	static const char *const names[] = { "pm", "hpet", "pit" };
+	const char *v = cmdline_option(kernel_cmdline(), "clock");
+
+	for (int i = 0; v && i < 3; i++) {
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	}
+	if (v)
+		printk("skiff: clock=%s is not one of pm, hpet, pit; ignored\n", v);
+	return -1;
+}
+
+static bool reference_present(int i)
+{
+	return i == 2 || (i == 0 && acpi.pm_timer_port) || (i == 1 && acpi.hpet_addr);
+}
+
 static uint64_t calibrate_against_references(void)
 {
+	int only = forced_reference();
+
+	if (only >= 0 && !reference_present(only)) {
+		printk("skiff: clock=%s: this machine does not have it\n",
+		       cmdline_option(kernel_cmdline(), "clock"));
+		only = -1;
+	}
 	for (int i = 0; i < 3; i++) {
-		if (!use_reference(i))
+		if ((only >= 0 && i != only) || !use_reference(i))
 			continue;
 		calibrate(CALIBRATE_WARMUP_NS);
 		uint64_t hz = calibrate(CALIBRATE_NS);
@@ -216,8 +258,7 @@ void time_refine(void)
 
 	if (!clk.ref_read || clk.ref_read == pit_read)
 		return;
-	c = clk.ref_read();
-	t = arch_tsc();
+	c = ref_sample(&t);
 	ticks = ref_elapsed(c);
 	if (ticks > clk.ref_hz / 50)               /* >= 20 ms of baseline */
 		set_rate((t - clk.ref_tsc0) * clk.ref_hz / ticks);
@@ -271,7 +312,9 @@ void time_init(void)
 {
 	uint64_t hz;
 
-	if (x86_cpu.tsc_khz_cpuid) {
+	if (forced_reference() >= 0) {
+		hz = calibrate_against_references();
+	} else if (x86_cpu.tsc_khz_cpuid) {
 		hz = (uint64_t)x86_cpu.tsc_khz_cpuid * 1000;
 		clk.source = "CPUID";
 	} else if (x86_cpu.kvmclock) {

@@ -9,7 +9,6 @@
 #include "core/cmdline.h"
 
 extern const struct ktest __ktest_start[], __ktest_end[];
-const struct cmdline *kernel_cmdline(void);
 int crash(const char *kind);
 
 void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
