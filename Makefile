@@ -6,6 +6,7 @@
 #   make iso        build/skiff.iso: the same kernel booted by GRUB
 #   make bench      the benchmarks in bench/, results in bench/RESULTS.md
 #   make APP=dir    link the application in dir/*.c instead of apps/hello
+#   make third-party  fetch musl and lwIP sources (Debian source packages)
 #
 # Options: make CONFIG_MAX_CPUS=n, BUILD=dir (out-of-tree objects),
 #          ISO_CMDLINE='...' (the command line grub.cfg passes).
@@ -147,6 +148,16 @@ $(BUILD)/unit/test_acpi: $(UNIT_SRC_acpi)
 $(BUILD)/unit/test_bootinfo: $(UNIT_SRC_bootinfo)
 $(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
+
+# --- third-party sources: Debian source packages, fetched at build time, never
+# committed.  lwIP stays pristine (Debian's patches change its core files);
+# musl is upstream as Debian ships it.  The libc and network issues build them.
+third-party: $(BUILD)/third_party/musl/.skiff-fetched $(BUILD)/third_party/lwip/.skiff-fetched
+$(BUILD)/third_party/musl/.skiff-fetched:
+	scripts/deps source musl $(BUILD)/third_party
+$(BUILD)/third_party/lwip/.skiff-fetched:
+	scripts/deps source --pristine lwip $(BUILD)/third_party
+.PHONY: third-party
 
 bench: $(BUILD)/kernel.elf $(BUILD)/bench/stub.elf
 	@scripts/deps

@@ -63,7 +63,8 @@ int boot_parse_multiboot2(uint64_t info_pa, struct boot_info *bi, const char **w
 /* Reads boot-loader memory: NULL when [pa, pa+len) is not reachable yet. */
 const void *boot_phys_to_virt(uint64_t pa, uint64_t len);
 
-/* Page-trims RAM ranges, sorts and merges the map; used by both parsers. */
+/* Cuts out of RAM whatever another range overlaps, sorts, merges touching
+ * ranges of one type and trims RAM to whole pages; used by both parsers. */
 void boot_mem_normalize(struct boot_info *bi);
 
 #endif

@@ -49,7 +49,8 @@ static void parse_cmdline(const struct boot_info *bi)
 	check_options(&cmdline);
 }
 
-/* Boot steps, timed: `bootlog` prints them after the banner. */
+/* Boot steps, timed: `bootlog` prints them after the banner (boot_us is
+ * taken just before the banner is printed; the application starts after). */
 static struct { const char *name; uint64_t tsc; } steps[12];
 static unsigned int nsteps;
 
@@ -80,14 +81,9 @@ void kernel_main(struct boot_info *bi)
 {
 	int ncpus, status;
 
-	boot_mark("x");
 	parse_cmdline(bi);
 	boot_mark("command line");
-	parse_cmdline(bi);
-	boot_mark("command line2");
 	arch_platform_init(bi);
-	if (cmdline_option(&cmdline, "bootlog"))
-		boot_log(bi);
 	ncpus = arch_smp_start();
 	if (ncpus < 0)
 		arch_exit_panic();
@@ -96,8 +92,10 @@ void kernel_main(struct boot_info *bi)
 	printk("skiff: boot cpus=%d mem_mib=%lu boot_us=%lu\n", ncpus,
 	       (bootmem_ram_bytes() + (1 << 19)) >> 20,
 	       arch_tsc_to_ns(arch_tsc() - arch_boot_tsc()) / 1000);
-	if (cmdline_option(&cmdline, "bootlog"))
+	if (cmdline_option(&cmdline, "bootlog")) {
+		boot_log(bi);
 		boot_log_steps();
+	}
 	cmdline.argv[0] = (char *)app_name;
 	status = main(cmdline.argc + 1, cmdline.argv);
 	arch_exit(status);

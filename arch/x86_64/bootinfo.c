@@ -69,6 +69,22 @@ static bool copy_string(uint64_t pa, char *dst, size_t dst_size, bool *truncated
 	return true;
 }
 
+/* The map is full.  Losing RAM is safe, losing a range that RAM overlaps is
+ * not: a non-RAM range takes the place of the smallest RAM range. */
+static void evict_ram(struct boot_info *bi, struct boot_mem_range r)
+{
+	struct boot_mem_range *victim = NULL;
+
+	if (r.type == BOOT_MEM_RAM)
+		return;
+	for (unsigned int i = 0; i < bi->nmem; i++) {
+		if (bi->mem[i].type == BOOT_MEM_RAM && (!victim || bi->mem[i].len < victim->len))
+			victim = &bi->mem[i];
+	}
+	if (victim)
+		*victim = r;
+}
+
 static void add_mem(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
 	if (!len)
@@ -77,6 +93,7 @@ static void add_mem(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t 
 		type = BOOT_MEM_RESERVED;
 	if (bi->nmem == BOOT_MEM_MAX) {
 		bi->mem_truncated = true;
+		evict_ram(bi, (struct boot_mem_range){ base, len, type });
 		return;
 	}
 	bi->mem[bi->nmem++] = (struct boot_mem_range){ base, len, type };
@@ -142,11 +159,12 @@ int boot_parse_pvh(uint64_t pa, struct boot_info *bi, const char **why)
 	struct pvh_start_info si;
 	struct pvh_memmap_entry e;
 	const uint8_t *mm;
+	const char *bad;
 
 	memset(bi, 0, sizeof(*bi));
 	bi->protocol = "pvh";
-	if ((*why = pvh_read_start_info(pa, &si)))
-		return -EINVAL;
+	if ((bad = pvh_read_start_info(pa, &si)))
+		return *why = bad, -EINVAL;
 	mm = boot_phys_to_virt(si.memmap_paddr, si.memmap_entries * sizeof(e));
 	if (!mm)
 		return *why = "the PVH memory map is unreadable", -EINVAL;

@@ -316,7 +316,8 @@ UNIT_TEST(cmdline_overlong_input)
 	free(s);
 	/* 63 words that fill the buffer, then an empty quoted word. */
 	s = make_args(CMDLINE_MAX_ARGS - 1, BOOT_CMDLINE_MAX - 1);
-	s = realloc(s, BOOT_CMDLINE_MAX + 3);
+	if (!(s = realloc(s, BOOT_CMDLINE_MAX + 3)))
+		abort();
 	strcat(s, " \"\"");
 	why = parse_bad(s);
 	CHECK(strstr(why, "long") != NULL);
@@ -325,5 +326,6 @@ UNIT_TEST(cmdline_overlong_input)
 	s = make_line("k", BOOT_CMDLINE_MAX + 2);
 	memcpy(s + BOOT_CMDLINE_MAX - 1, " \"\"", 3);
 	why = parse_bad(s);
+	CHECK(strstr(why, "long") != NULL);
 	free(s);
 }

@@ -20,6 +20,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +93,8 @@ UNIT_TEST(printk_extremes)
 	    LLONG_MIN, LLONG_MIN);
 	CMP("%.25llu|%25.22llo", ULLONG_MAX, ULLONG_MAX);
 	CMP("%zu %zd %zx", (size_t)-1, (ssize_t)-5, (size_t)SIZE_MAX);
+	CMP("%td %tx %jd %ju", (ptrdiff_t)PTRDIFF_MIN, (ptrdiff_t)-1, (intmax_t)INTMAX_MIN,
+	    (uintmax_t)UINTMAX_MAX);
 	CMP("%hd %hu %hx %hhd %hhu %hhx", (short)-1, (unsigned short)65535,
 	    (unsigned short)0xbeef, (signed char)-128, (unsigned char)255,
 	    (unsigned char)0xab);
