@@ -24,7 +24,8 @@ STRIP := strip
 
 DEPFLAGS = -MMD -MP
 WARN := -Wall -Wextra -Werror
-KCFLAGS := -std=gnu11 -Os -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+OPT ?= -Os
+KCFLAGS := -std=gnu11 $(OPT) -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks \
 	-fcf-protection=none -I. -DCONFIG_MAX_CPUS=$(CONFIG_MAX_CPUS)

@@ -161,54 +161,98 @@ uint32_t apic_timer_current(void)
 	return apic_read(APIC_TIMER_CUR);
 }
 
-/* --- IOAPIC --- */
+/* --- IOAPICs (every one in the MADT; a GSI belongs to the one whose range holds it) --- */
 
-static volatile uint32_t *ioapic_mmio;
-static unsigned int ioapic_pins;
+static struct ioapic {
+	volatile uint32_t *mmio;
+	uint32_t gsi_base;
+	unsigned int pins;
+} ioapics[ACPI_MAX_IOAPICS];
+static unsigned int nioapics;
 
-static uint32_t ioapic_read(uint32_t reg)
+static uint32_t ioapic_read(struct ioapic *io, uint32_t reg)
 {
-	ioapic_mmio[0] = reg;
-	return ioapic_mmio[4];
+	io->mmio[0] = reg;
+	return io->mmio[4];
 }
 
-static void ioapic_write(uint32_t reg, uint32_t v)
+static void ioapic_write(struct ioapic *io, uint32_t reg, uint32_t v)
 {
-	ioapic_mmio[0] = reg;
-	ioapic_mmio[4] = v;
+	io->mmio[0] = reg;
+	io->mmio[4] = v;
 }
 
 void ioapic_init(void)
 {
-	if (!acpi.nioapics)
-		return;
-	ioapic_mmio = arch_map_mmio(acpi.ioapic[0].addr, PAGE_SIZE);
-	ioapic_pins = ((ioapic_read(1) >> 16) & 0xff) + 1;
-	for (unsigned int i = 0; i < ioapic_pins; i++) {
-		ioapic_write(0x10 + 2 * i, LVT_MASKED);
-		ioapic_write(0x11 + 2 * i, 0);
+	for (unsigned int k = 0; k < acpi.nioapics; k++) {
+		struct ioapic *io = &ioapics[nioapics++];
+
+		io->mmio = arch_map_mmio(acpi.ioapic[k].addr, PAGE_SIZE);
+		io->gsi_base = acpi.ioapic[k].gsi_base;
+		io->pins = ((ioapic_read(io, 1) >> 16) & 0xff) + 1;
+		for (unsigned int i = 0; i < io->pins; i++) {
+			ioapic_write(io, 0x10 + 2 * i, LVT_MASKED);
+			ioapic_write(io, 0x11 + 2 * i, 0);
+		}
 	}
 }
 
-/* Routes an ISA IRQ (through the MADT overrides) to `vector` on `cpu`. */
-int ioapic_route_isa(unsigned int irq, unsigned int vector, unsigned int cpu)
+static struct ioapic *ioapic_for(uint32_t gsi, unsigned int *pin)
 {
-	uint32_t gsi = irq, lo = vector;
+	for (unsigned int k = 0; k < nioapics; k++) {
+		struct ioapic *io = &ioapics[k];
+		if (gsi >= io->gsi_base && gsi - io->gsi_base < io->pins) {
+			*pin = gsi - io->gsi_base;
+			return io;
+		}
+	}
+	return NULL;
+}
 
+/* The IOAPIC and input for an ISA IRQ (through the MADT overrides), with
+ * the polarity and trigger bits of its redirection entry; NULL if none. */
+static struct ioapic *isa_pin(unsigned int irq, unsigned int *pin, uint32_t *flags)
+{
+	/* IRQ 0 (the PIT) is wired to input 2 on PC chipsets and in QEMU's
+	 * IOAPIC model; QEMU's microvm omits the MADT override that says so. */
+	uint32_t gsi = irq == 0 ? 2 : irq;
+
+	*flags = 0;
 	for (unsigned int i = 0; i < acpi.niso; i++) {
 		if (acpi.iso[i].irq != irq)
 			continue;
 		gsi = acpi.iso[i].gsi;
 		if ((acpi.iso[i].flags & 3) == 3)
-			lo |= 1 << 13;                 /* active low */
+			*flags |= 1 << 13;             /* active low */
 		if (((acpi.iso[i].flags >> 2) & 3) == 3)
-			lo |= 1 << 15;                 /* level */
+			*flags |= 1 << 15;             /* level */
 	}
-	if (!ioapic_mmio || gsi < acpi.ioapic[0].gsi_base ||
-	    gsi - acpi.ioapic[0].gsi_base >= ioapic_pins)
+	return ioapic_for(gsi, pin);
+}
+
+/* Routes ISA IRQ `irq` to `vector` on CPU `cpu`. */
+int ioapic_route_isa(unsigned int irq, unsigned int vector, unsigned int cpu)
+{
+	uint32_t flags;
+	unsigned int pin;
+	struct ioapic *io = isa_pin(irq, &pin, &flags);
+
+	if (!io || cpu >= ncpus_online)
 		return -ENODEV;
-	gsi -= acpi.ioapic[0].gsi_base;
-	ioapic_write(0x11 + 2 * gsi, cpus[cpu].apic_id << 24);
-	ioapic_write(0x10 + 2 * gsi, lo);
+	ioapic_write(io, 0x11 + 2 * pin, cpus[cpu].apic_id << 24);
+	ioapic_write(io, 0x10 + 2 * pin, vector | flags);
+	return 0;
+}
+
+/* Masks ISA IRQ `irq` again. */
+int ioapic_mask_isa(unsigned int irq)
+{
+	uint32_t flags;
+	unsigned int pin;
+	struct ioapic *io = isa_pin(irq, &pin, &flags);
+
+	if (!io)
+		return -ENODEV;
+	ioapic_write(io, 0x10 + 2 * pin, LVT_MASKED);
 	return 0;
 }

@@ -25,7 +25,7 @@ static const char *const exc_names[32] = {
 void trap_set_irq_handler(unsigned int vector, void (*fn)(struct trap_frame *f))
 {
 	ASSERT(vector >= 32 && vector < 256);
-	irq_handlers[vector] = fn;
+	irq_handlers[vector] = fn;          /* NULL uninstalls */
 }
 
 static void print_symbol(const char *prefix, uintptr_t addr)

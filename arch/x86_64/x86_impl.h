@@ -106,6 +106,7 @@ uint32_t apic_id(void);
 void apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool sipi_only);
 void ioapic_init(void);
 int ioapic_route_isa(unsigned int irq, unsigned int vector, unsigned int cpu);
+int ioapic_mask_isa(unsigned int irq);
 void apic_timer_arm_deadline(uint64_t tsc);
 void apic_timer_arm_count(uint32_t count);
 void apic_timer_stop(void);

@@ -77,3 +77,35 @@ KTEST(x86_apic_ids_unique)
 	}
 	KCHECK_EQ(t, apic_id(), cpus[0].apic_id);
 }
+
+static volatile int pit_irqs;
+
+static void on_pit(struct trap_frame *f)
+{
+	(void)f;
+	pit_irqs++;
+}
+
+/* The PIT's channel 0 counts down once (mode 0) and raises ISA IRQ 0, which
+ * reaches us only through the MADT override (IRQ 0 -> GSI 2 on QEMU) and a
+ * correctly programmed IOAPIC entry. */
+KTEST(x86_ioapic_routes_isa_irq)
+{
+	uint64_t end;
+
+	pit_irqs = 0;
+	trap_set_irq_handler(VEC_IRQ_BASE, on_pit);
+	KCHECK_EQ(t, ioapic_route_isa(0, VEC_IRQ_BASE, 0), 0);
+	outb(0x43, 0x30);                       /* channel 0, lo/hi byte, mode 0 */
+	outb(0x40, 1193 & 0xff);                /* ~1 ms */
+	outb(0x40, 1193 >> 8);
+	end = arch_clock_ns() + 1000000000ULL;
+	arch_irq_enable();
+	while (!pit_irqs && arch_clock_ns() < end)
+		arch_cpu_relax();
+	arch_irq_disable();
+	KCHECK_EQ(t, ioapic_mask_isa(0), 0);
+	trap_set_irq_handler(VEC_IRQ_BASE, NULL);
+	KCHECK_EQ(t, pit_irqs, 1);
+	KCHECK(t, ioapic_route_isa(200, VEC_IRQ_BASE, 0) < 0);   /* no such pin */
+}
