@@ -23,7 +23,7 @@ NM := nm
 STRIP := strip
 
 DEPFLAGS = -MMD -MP
-WARN := -Wall -Wextra -Werror
+WARN := -Wall -Wextra -Werror -Wno-override-init   # THREAD_ATTR(.cpu = 1) overrides a default
 OPT ?= -Os
 KCFLAGS := -std=gnu11 $(OPT) -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls \
@@ -36,7 +36,7 @@ ACFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -mcmodel=k
 LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
 	-T arch/x86_64/linker.ld
 
-KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c libc/*.c)
+KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c libc/*.c)
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC))
 APP_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard $(APP)/*.c)) $(BUILD)/app_name.o
 TEST_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/kernel/*.c)) $(BUILD)/test_name.o
@@ -149,6 +149,12 @@ $(BUILD)/unit/test_acpi: $(UNIT_SRC_acpi)
 $(BUILD)/unit/test_bootinfo: $(UNIT_SRC_bootinfo)
 $(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
+UNIT_SRC_rq := sched/rq.c sched/rbtree.c
+UNIT_SRC_timerq := sched/timerq.c sched/rbtree.c
+UNIT_SRC_spsc :=
+UNIT_DEFS_spsc := -pthread
+$(BUILD)/unit/test_rq: $(UNIT_SRC_rq)
+$(BUILD)/unit/test_timerq: $(UNIT_SRC_timerq)
 
 # --- third-party sources: Debian source packages, fetched at build time, never
 # committed.  lwIP stays pristine (Debian's patches change its core files);

@@ -20,10 +20,13 @@
 #endif
 
 struct boot_info;
+struct sched_cpu;
+struct thread;
 
 /* Per-CPU state: one struct per CPU, reached through arch_this_cpu(). */
 struct cpu {
 	struct cpu *self;          /* must stay first: %gs:0 reads it */
+	struct thread *current;    /* must stay second: %gs:8 reads it (sched/) */
 	unsigned int id;           /* 0 = boot CPU, dense */
 	uint32_t apic_id;
 	volatile bool online;      /* set by the CPU itself once it runs C code */
@@ -32,6 +35,7 @@ struct cpu {
 	void (*ipi_fn)(void *);    /* cross-call posted by another CPU */
 	void *ipi_arg;
 	volatile bool ipi_done;
+	struct sched_cpu *sched;   /* the scheduler's state for this CPU (sched/) */
 	struct arch_cpu arch;      /* TSS, IST stacks, ...: arch-private */
 };
 
@@ -39,6 +43,9 @@ extern struct cpu cpus[CONFIG_MAX_CPUS];
 extern unsigned int ncpus_online;
 
 static inline struct cpu *this_cpu(void) { return arch_this_cpu(); }
+
+/* Generic entry points the arch calls (core/main.c). */
+__attribute__((noreturn)) void kernel_ap_main(void);   /* each AP, once up */
 
 /* Boot and platform bring-up (arch/x86_64/setup.c), called by kernel_main. */
 void arch_platform_init(struct boot_info *bi);
@@ -51,7 +58,8 @@ uint64_t arch_boot_tsc(void);       /* TSC at the first kernel instruction */
 uint64_t arch_tsc_to_ns(uint64_t tsc_delta);
 uint64_t arch_tsc_khz(void);
 void arch_timer_oneshot(uint64_t deadline_ns);   /* 0 cancels */
-void arch_timer_set_handler(void (*fn)(void));
+typedef void (*arch_timer_fn)(void);
+arch_timer_fn arch_timer_set_handler(arch_timer_fn fn);   /* returns the previous one */
 
 /* Interprocessor interrupts (arch/x86_64/apic.c). */
 void arch_ipi_send(unsigned int cpu_id);     /* wakes cpu_id: runs its IPI hook */
@@ -67,6 +75,12 @@ void arch_tlb_flush_all(void);
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
 __attribute__((noreturn)) void arch_exit(int status);
 __attribute__((noreturn)) void arch_exit_panic(void);
+
+/* Threads (arch/x86_64/switch.S, context.c). */
+void arch_switch(struct arch_context *from, struct arch_context *to);
+void arch_context_init(struct arch_context *c, void *stack_top,
+		       void (*entry)(void *), void *arg);
+void arch_set_tls(uint64_t fs_base);     /* the thread pointer (%fs base) */
 
 /* Console (arch/x86_64/serial.c): raw bytes out, no locking. */
 void arch_console_write(const char *s, size_t len);

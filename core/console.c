@@ -17,18 +17,21 @@ void console_write(const char *s, size_t len)
 	unsigned long flags = arch_irq_save();
 	int me = (int)this_cpu()->id;
 	bool nested = __atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me;
-	int expected = -1;
+	bool acquired = false;
 
-	/* Bounded: a CPU that died holding the console must not stop us. */
+	/* Bounded: a CPU that died holding the console must not stop us (we
+	 * then write without owning it, and release nothing). */
 	for (long spins = 0; !nested && spins < 10000000; spins++) {
+		int expected = -1;
 		if (__atomic_compare_exchange_n(&console_owner, &expected, me, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			acquired = true;
 			break;
-		expected = -1;
+		}
 		arch_cpu_relax();
 	}
 	arch_console_write(s, len);
-	if (!nested)
+	if (acquired)
 		__atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
 	arch_irq_restore(flags);
 }

@@ -23,8 +23,10 @@
 #define MAX(a, b)      ((a) > (b) ? (a) : (b))
 #define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#ifndef container_of
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
+#endif
 
 #define __noreturn   __attribute__((noreturn))
 #define __printf(a, b) __attribute__((format(printf, a, b)))

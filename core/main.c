@@ -11,6 +11,7 @@
 #include "core/boot.h"
 #include "core/bootmem.h"
 #include "core/cmdline.h"
+#include "sched/sched.h"
 
 int main(int argc, char **argv);        /* the application (or the test runner) */
 extern const char app_name[];           /* argv[0], from the application's link */
@@ -84,6 +85,8 @@ void kernel_main(struct boot_info *bi)
 	parse_cmdline(bi);
 	boot_mark("command line");
 	arch_platform_init(bi);
+	sched_init();
+	boot_mark("scheduler");
 	ncpus = arch_smp_start();
 	if (ncpus < 0)
 		arch_exit_panic();
@@ -97,6 +100,13 @@ void kernel_main(struct boot_info *bi)
 		boot_log_steps();
 	}
 	cmdline.argv[0] = (char *)app_name;
+	arch_irq_enable();
 	status = main(cmdline.argc + 1, cmdline.argv);
 	arch_exit(status);
+}
+
+/* Every other CPU, once it is up: it becomes that CPU's idle thread. */
+void kernel_ap_main(void)
+{
+	sched_ap_main();
 }

@@ -104,16 +104,22 @@ void apic_init_ap(void)
 	apic_write(APIC_LVT_LINT1, LVT_MASKED);
 }
 
+/* Two register writes in xAPIC mode: an interrupt handler sending an IPI
+ * between them would retarget ours, hence interrupts off. */
 static void icr_send(uint32_t dest, uint32_t low)
 {
+	unsigned long flags;
+
 	if (use_x2apic) {
 		wrmsr(0x830, ((uint64_t)dest << 32) | low);
 		return;
 	}
+	flags = arch_irq_save();
 	apic_write(APIC_ICR_HI, dest << 24);
 	apic_write(APIC_ICR_LO, low);
 	for (int i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & ICR_PENDING); i++)
 		arch_cpu_relax();
+	arch_irq_restore(flags);
 }
 
 void apic_send_init_sipi(uint32_t dest, uint8_t page, bool sipi_only)

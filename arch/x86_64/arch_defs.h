@@ -62,12 +62,26 @@ struct arch_cpu {
 	bool x2apic;
 };
 
+/* A thread's saved context: everything else is on its stack (switch.S). */
+struct arch_context {
+	uint64_t rsp;
+};
+
 /* The inline hooks of the contract. */
 static inline struct cpu *arch_this_cpu(void)
 {
 	struct cpu *c;
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(c));
 	return c;
+}
+
+/* The running thread, read in one instruction (so preemption cannot come
+ * between finding this CPU and reading its field). */
+static inline struct thread *arch_current_thread(void)
+{
+	struct thread *t;
+	__asm__ volatile("mov %%gs:8, %0" : "=r"(t));
+	return t;
 }
 
 static inline unsigned long arch_irq_save(void)

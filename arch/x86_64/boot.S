@@ -126,7 +126,7 @@ common32:
 2:	wrmsr
 	mov %cr0, %eax
 	and $~(1 << 2), %eax                      /* EM off: the FPU is real */
-	or $((1 << 31) | (1 << 16) | (1 << 1) | 1), %eax  /* PG, WP, MP, PE */
+	or $((1 << 31) | (1 << 16) | (1 << 5) | (1 << 1) | 1), %eax  /* PG, WP, NE, MP, PE */
 	mov %eax, %cr0
 	ljmp $GDT_KCODE, $PHYS(long64_low)
 

@@ -61,8 +61,9 @@ trap_common:
 	and $-64, %rsp
 	cmpl $0, fpu_use_xsave(%rip)
 	je 1f
-	xor %eax, %eax                      /* XRSTOR wants a clean XSAVE header */
-	mov %rax, 512 + 8(%rsp)
+	xor %eax, %eax                      /* XSAVE leaves XSTATE_BV bits outside XCR0 */
+	mov %rax, 512(%rsp)                 /* as they were, and XRSTOR wants the whole */
+	mov %rax, 512 + 8(%rsp)             /* header clean: zero all 64 bytes */
 	mov %rax, 512 + 16(%rsp)
 	mov %rax, 512 + 24(%rsp)
 	mov %rax, 512 + 32(%rsp)

@@ -183,6 +183,8 @@ int paging_pte_level(uintptr_t va)
 {
 	uint64_t *table = arch_phys_to_virt(read_cr3() & PTE_ADDR);
 
+	if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
+		return 0;                       /* non-canonical: never mapped */
 	for (int l = 4; l >= 1; l--) {
 		uint64_t e = table[pt_index(va, l)];
 		if (!(e & PTE_P))

@@ -21,6 +21,9 @@ extern const char tr_cr3[], tr_efer[], tr_ticket[], tr_stacks[], tr_entry[];
 
 unsigned int ncpus_online = 1;
 
+/* The APs' struct cpu must be set up before they run: kernel_ap_main needs
+ * them and the scheduler (sched_init runs before arch_smp_start). */
+
 static void *tramp_field(const char *sym)
 {
 	return (char *)arch_phys_to_virt(TRAMPOLINE_PA) + (sym - smp_trampoline_start);
@@ -60,8 +63,7 @@ __noreturn void smp_ap_entry(void)
 	apic_init_ap();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&ncpus_online, 1, __ATOMIC_RELAXED);
-	for (;;)
-		arch_wait_for_irq();
+	kernel_ap_main();
 }
 
 /* Gives each AP its APIC id, IST block and boot stack. */

@@ -21,6 +21,7 @@
 #define CALIBRATE_NS    200000ULL      /* boot-time calibration window */
 #define CALIBRATE_WARMUP_NS 20000ULL   /* a first, discarded round (see calibrate()) */
 #define CALIBRATE_APIC_NS 100000ULL    /* LAPIC timer against the TSC */
+#define MAX_TIMER_NS    (3600ULL * 1000000000ULL)   /* arm at most an hour ahead */
 
 static struct {
 	uint64_t base_tsc, base_ns;        /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
@@ -50,7 +51,9 @@ static void set_rate(uint64_t tsc_hz)
 		clk.base_ns = 0;
 	}
 	clk.mult = (1000000000ULL << 32) / tsc_hz;          /* fits: 2^62 / hz */
-	clk.inv_mult = (tsc_hz << 32) / 1000000000ULL;     /* hz < 2^32 GHz */
+	/* (hz << 32) / 1e9 without a 128-bit division (the kernel has no libgcc) */
+	clk.inv_mult = ((tsc_hz / 1000000000ULL) << 32) +
+		       ((tsc_hz % 1000000000ULL) << 32) / 1000000000ULL;
 	clk.tsc_khz = tsc_hz / 1000;
 }
 
@@ -336,9 +339,12 @@ const char *time_source(void)
 	return clk.source;
 }
 
-void arch_timer_set_handler(void (*fn)(void))
+arch_timer_fn arch_timer_set_handler(arch_timer_fn fn)
 {
+	arch_timer_fn old = timer_handler;
+
 	timer_handler = fn;
+	return old;
 }
 
 void arch_timer_oneshot(uint64_t deadline_ns)
@@ -350,10 +356,11 @@ void arch_timer_oneshot(uint64_t deadline_ns)
 		return;
 	}
 	delta = deadline_ns > now ? deadline_ns - now : 1;
+	delta = MIN(delta, MAX_TIMER_NS);       /* beyond: fire early, re-arm then */
 	if (x86_cpu.tsc_deadline) {
 		apic_timer_arm_deadline(arch_tsc() + (uint64_t)(((unsigned __int128)delta * clk.inv_mult) >> 32) + 1);
 		return;
 	}
-	uint64_t ticks = delta * clk.apic_ticks_per_ms / 1000000 + 1;
+	uint64_t ticks = delta / 1000 * clk.apic_ticks_per_ms / 1000 + 1;   /* < 2^64 for an hour */
 	apic_timer_arm_count((uint32_t)MIN(ticks, 0xffffffffULL));
 }

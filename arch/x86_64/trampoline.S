@@ -45,7 +45,7 @@ tr_pm32:
 	wrmsr
 	mov %cr0, %eax
 	and $~(1 << 2), %eax
-	or $((1 << 31) | (1 << 16) | (1 << 1) | 1), %eax
+	or $((1 << 31) | (1 << 16) | (1 << 5) | (1 << 1) | 1), %eax   /* PG, WP, NE, MP, PE */
 	mov %eax, %cr0
 	ljmp $GDT_KCODE, $T(tr_lm64)
 
@@ -56,6 +56,7 @@ tr_lm64:
 	mov T(tr_stacks), %rbx
 	mov (%rbx, %rax, 8), %rsp
 	xor %ebp, %ebp
+	push $0                             /* as if called: rsp % 16 == 8 at entry */
 	mov T(tr_entry), %rax
 	jmp *%rax
 

@@ -122,13 +122,14 @@ static void exception_leave(struct arch_cpu *a)
 
 void trap_dispatch(struct trap_frame *f)
 {
+	if (f->vector == 2) {                   /* NMI: its own IST, not a fault */
+		printk("skiff: NMI on cpu %u\n", this_cpu()->id);
+		return;
+	}
 	if (f->vector < 32) {
 		struct arch_cpu *a = &this_cpu()->arch;
 		exception_enter(a);
-		if (f->vector == 2)
-			printk("skiff: NMI on cpu %u\n", this_cpu()->id);
-		else
-			exception_report(f);
+		exception_report(f);
 		exception_leave(a);
 		return;
 	}

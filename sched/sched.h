@@ -1,0 +1,140 @@
+/*
+ * sched/sched.h - threads, the scheduler, and sleeping synchronization.
+ *
+ * Interface:
+ *   Threads: thread_create() starts fn(arg) on a new thread with its own
+ *   stack (guard page below it); thread_join() waits for it and frees it;
+ *   thread_exit(), thread_yield(), thread_sleep_ns(), thread_self().
+ *   Every CPU has its own run queue, ordered by each thread's recent run
+ *   time (a decaying average: the thread that ran least lately runs next).
+ *   There is no periodic tick: each switch arms one one-shot timer.
+ *
+ *   Preemption: preempt_disable()/preempt_enable() nest; while disabled the
+ *   current thread keeps its CPU (interrupts still run).
+ *
+ *   Waiting: a thread that waits calls sched_prepare_wait(), publishes
+ *   itself where a waker will find it, re-checks its condition, then calls
+ *   sched_wait() (or sched_wait_until() with a deadline).  sched_wake()
+ *   wakes it from any CPU or interrupt handler, without locks; a wake that
+ *   comes before the wait is not lost.
+ *
+ *   Locks: struct mutex is a sleeping lock with no spinning anywhere
+ *   (lock-free fast path, FIFO hand-off to waiters), optionally recursive;
+ *   WITH_LOCK(&m) { ... } holds it for a block.  struct condvar and struct
+ *   semaphore are built on it.  None of these may be used from interrupt
+ *   handlers; sched_wake() may.
+ */
+#ifndef SCHED_SCHED_H
+#define SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct thread;
+
+struct thread_attr {
+	const char *name;
+	size_t stack_size;          /* 0: SCHED_DEFAULT_STACK */
+	int cpu;                    /* pin to this CPU; -1: the scheduler places it */
+	bool detached;              /* freed when it exits; cannot be joined */
+};
+
+#define SCHED_DEFAULT_STACK (64 * 1024)
+#define THREAD_ATTR(...) ((struct thread_attr){ .cpu = -1, __VA_ARGS__ })
+
+/* Returns the new thread, or ERR_PTR(-ENOMEM / -EINVAL). */
+struct thread *thread_create(void (*fn)(void *), void *arg, const struct thread_attr *attr);
+int thread_join(struct thread *t);              /* 0, or -EINVAL (detached, self) */
+__attribute__((noreturn)) void thread_exit(void);
+struct thread *thread_self(void);
+void thread_yield(void);
+void thread_sleep_ns(uint64_t ns);
+const char *thread_name(const struct thread *t);
+unsigned int thread_cpu(const struct thread *t);
+uint64_t thread_run_ns(const struct thread *t);  /* CPU time used so far */
+
+void preempt_disable(void);
+void preempt_enable(void);
+
+void sched_prepare_wait(void);
+void sched_cancel_wait(void);                   /* the condition came true: don't wait */
+void sched_wait(void);
+bool sched_wait_until(uint64_t deadline_ns);    /* false when the deadline passed */
+bool sched_wake(struct thread *t);              /* false if it was not waiting */
+
+/* Called once by kernel_main on the boot CPU (which becomes thread "main"),
+ * and by every other CPU when it comes up (it becomes that CPU's idle thread). */
+void sched_init(void);
+__attribute__((noreturn)) void sched_ap_main(void);
+
+/* Statistics and a thread dump. */
+struct sched_stats {
+	uint64_t switches, wakeups_remote, ipis_sent, ipis_avoided, idle_ns;
+};
+void sched_cpu_stats(unsigned int cpu, struct sched_stats *s);
+void sched_dump_threads(void);
+
+/* --- sleeping locks --- */
+
+struct mutex_waiter;
+
+struct mutex {
+	int count;                      /* holders + waiters + lockers under way */
+	struct thread *owner;
+	unsigned int depth;             /* recursion depth; owner only */
+	bool recursive;
+	unsigned int handoff;           /* non-zero: the lock is free for its taker */
+	unsigned int handoff_seq;       /* owner only */
+	struct mutex_waiter *pushed;    /* lock-free stack of new waiters */
+	struct mutex_waiter *queue;     /* FIFO of waiters; owner only */
+};
+
+#define MUTEX_INIT { 0 }
+#define MUTEX_RECURSIVE_INIT { .recursive = true }
+
+void mutex_init(struct mutex *m, bool recursive);
+void mutex_lock(struct mutex *m);
+bool mutex_trylock(struct mutex *m);
+void mutex_unlock(struct mutex *m);
+bool mutex_owned(const struct mutex *m);        /* by the calling thread */
+
+static inline void mutex_unlock_cleanup(struct mutex **m) { mutex_unlock(*m); }
+
+/* WITH_LOCK(&m) { ... }: holds m for the block; leaving it by any path
+ * (break, return, goto) unlocks. */
+#define WITH_LOCK_(m, n)                                                     \
+	for (struct mutex *with_lock_##n __attribute__((cleanup(mutex_unlock_cleanup))) = \
+		     (mutex_lock(m), (m)), *with_lock_once_##n = (m);        \
+	     with_lock_once_##n; with_lock_once_##n = NULL)
+#define WITH_LOCK_N(m, n) WITH_LOCK_(m, n)
+#define WITH_LOCK(m) WITH_LOCK_N(m, __COUNTER__)
+
+struct cond_waiter;
+
+struct condvar {
+	struct mutex lock;              /* protects waiters */
+	struct cond_waiter *head, *tail;
+};
+
+#define CONDVAR_INIT { MUTEX_INIT, NULL, NULL }
+
+void cond_init(struct condvar *c);
+void cond_wait(struct condvar *c, struct mutex *m);
+bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns);
+void cond_signal(struct condvar *c);
+void cond_broadcast(struct condvar *c);
+
+struct semaphore {
+	struct mutex lock;
+	struct condvar cv;
+	unsigned long count;
+};
+
+void sem_init(struct semaphore *s, unsigned long count);
+void sem_down(struct semaphore *s);
+bool sem_down_until(struct semaphore *s, uint64_t deadline_ns);
+bool sem_trydown(struct semaphore *s);
+void sem_up(struct semaphore *s);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * sched/thread.c - creating, ending and joining threads.
+ *
+ * A thread's struct sits at the top of its stack allocation, so one
+ * allocation serves both.  Exit is two-step: thread_exit() marks the thread
+ * EXITING and switches away for good; the next thread to run on that CPU,
+ * once nothing runs on the old stack, marks it DEAD (sched.c) and calls
+ * thread_reap(), which frees a detached thread or wakes the joiner.
+ */
+#include "sched/sched_impl.h"
+#include "sched/stack_impl.h"
+
+static void set_name(struct thread *t, const char *name)
+{
+	strlcpy(t->name, name ? name : "thread", sizeof(t->name));
+}
+
+void thread_init_boot(struct thread *t, const char *name, unsigned int cpu)
+{
+	memset(t, 0, sizeof(*t));
+	t->state = THREAD_RUNNING;
+	t->cpu = cpu;
+	t->pinned = (int)cpu;
+	set_name(t, name);
+}
+
+/* The first code of every created thread. */
+static void thread_start(void *arg)
+{
+	struct thread *t = arg;
+
+	sched_thread_started();
+	t->fn(t->arg);
+	thread_exit();
+}
+
+static unsigned int place(const struct thread_attr *attr)
+{
+	if (attr->cpu >= 0)
+		return (unsigned int)attr->cpu;
+	return this_cpu()->id;               /* load balancing moves it later */
+}
+
+struct thread *thread_alloc(void (*fn)(void *), void *arg, const struct thread_attr *attr)
+{
+	size_t size = attr->stack_size ? attr->stack_size : SCHED_DEFAULT_STACK;
+	struct thread *t;
+	void *stack;
+
+	if (attr->cpu >= (int)ncpus_online || attr->cpu < -1 || size > STACK_MAX ||
+	    size < STACK_MIN)
+		return ERR_PTR(-EINVAL);
+	stack = stack_alloc(size);
+	if (!stack)
+		return ERR_PTR(-ENOMEM);
+	t = (struct thread *)((char *)stack + size - ALIGN_UP(sizeof(*t), 64));
+	memset(t, 0, sizeof(*t));
+	t->stack = stack;
+	t->stack_size = size;
+	t->fn = fn;
+	t->arg = arg;
+	t->pinned = attr->cpu;
+	t->cpu = place(attr);
+	t->detached = attr->detached;
+	t->state = THREAD_WAKING;
+	set_name(t, attr->name);
+	arch_context_init(&t->ctx, t, thread_start, t);
+	return t;
+}
+
+struct thread *thread_create(void (*fn)(void *), void *arg, const struct thread_attr *attr)
+{
+	struct thread_attr def = THREAD_ATTR();
+	struct thread *t = thread_alloc(fn, arg, attr ? attr : &def);
+	unsigned long flags;
+
+	if (IS_ERR(t))
+		return t;
+	flags = arch_irq_save();
+	sched_send_to_cpu(t, t->cpu);
+	arch_irq_restore(flags);
+	return t;
+}
+
+void thread_exit(void)
+{
+	struct thread *me = thread_self();
+
+	arch_irq_disable();
+	__atomic_store_n(&me->state, THREAD_EXITING, __ATOMIC_RELEASE);
+	sched_switch();
+	panic("thread %s ran after it exited", me->name);
+}
+
+static void free_thread(struct thread *t)
+{
+	stack_free(t->stack, t->stack_size);
+}
+
+void thread_reap(struct thread *t)
+{
+	struct thread *joiner;
+
+	if (t->detached) {
+		free_thread(t);
+		return;
+	}
+	joiner = __atomic_exchange_n(&t->joiner, (struct thread *)1, __ATOMIC_ACQ_REL);
+	if (joiner)
+		sched_wake(joiner);
+}
+
+int thread_join(struct thread *t)
+{
+	struct thread *me = thread_self(), *expected = NULL;
+
+	if (t == me || t->detached)
+		return -EINVAL;
+	sched_prepare_wait();
+	if (__atomic_compare_exchange_n(&t->joiner, &expected, me, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		sched_wait();                   /* thread_reap wakes us */
+	else
+		sched_cancel_wait();
+	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD)
+		thread_yield();                 /* woken early by someone else */
+	free_thread(t);
+	return 0;
+}
+
+const char *thread_name(const struct thread *t)
+{
+	return t->name;
+}
+
+unsigned int thread_cpu(const struct thread *t)
+{
+	return t->cpu;
+}
+
+uint64_t thread_run_ns(const struct thread *t)
+{
+	return t->run_ns;
+}
+
+void thread_sleep_ns(uint64_t ns)
+{
+	uint64_t deadline = arch_clock_ns() + ns;
+
+	do {
+		sched_prepare_wait();
+	} while (sched_wait_until(deadline));   /* true: woken before the deadline */
+}

@@ -1,0 +1,194 @@
+/*
+ * tests/kernel/test_sched.c - threads, waiting, waking and locks, in the
+ * booted kernel, on as many CPUs as the VM has.
+ */
+#include "core/ktest.h"
+#include "core/arch.h"
+#include "sched/sched.h"
+
+static int ran;
+
+static void set_ran(void *arg)
+{
+	ran = (int)(uintptr_t)arg;
+}
+
+KTEST(sched_thread_runs_and_joins)
+{
+	struct thread *th = thread_create(set_ran, (void *)42, &THREAD_ATTR(.name = "t1"));
+
+	KCHECK(t, !IS_ERR(th));
+	KCHECK_EQ(t, thread_join(th), 0);
+	KCHECK_EQ(t, ran, 42);
+}
+
+KTEST(sched_bad_attributes_are_refused)
+{
+	KCHECK_EQ(t, PTR_ERR(thread_create(set_ran, NULL, &THREAD_ATTR(.cpu = 999))), -EINVAL);
+	KCHECK_EQ(t, PTR_ERR(thread_create(set_ran, NULL, &THREAD_ATTR(.stack_size = 100))), -EINVAL);
+	KCHECK_EQ(t, thread_join(thread_self()), -EINVAL);
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+KTEST(sched_create_join_churn_on_every_cpu)
+{
+	for (int i = 0; i < 200; i++) {
+		struct thread *th = thread_create(nothing, NULL,
+						  &THREAD_ATTR(.cpu = (int)(i % ncpus_online)));
+		KCHECK(t, !IS_ERR(th));
+		if (IS_ERR(th))
+			return;
+		KCHECK_EQ(t, thread_join(th), 0);
+	}
+}
+
+KTEST(sched_sleep_lasts_at_least_its_time)
+{
+	uint64_t t0 = arch_clock_ns(), dt;
+
+	thread_sleep_ns(3000000);
+	dt = arch_clock_ns() - t0;
+	KCHECK(t, dt >= 3000000);
+	KCHECK(t, dt < 2000000000ULL);               /* bounded: not lost */
+}
+
+struct ping {
+	struct mutex m;
+	struct condvar cv;
+	int turn, rounds;
+};
+
+static void pong(void *arg)
+{
+	struct ping *p = arg;
+
+	WITH_LOCK(&p->m) {
+		for (int i = 0; i < p->rounds; i++) {
+			while (p->turn != 1)
+				cond_wait(&p->cv, &p->m);
+			p->turn = 0;
+			cond_broadcast(&p->cv);
+		}
+	}
+}
+
+static void ping_pong(struct ktest_ctx *t, int cpu)
+{
+	static struct ping p;
+	struct thread *th;
+
+	mutex_init(&p.m, false);
+	cond_init(&p.cv);
+	p.turn = 0;
+	p.rounds = 500;
+	th = thread_create(pong, &p, &THREAD_ATTR(.name = "pong", .cpu = cpu));
+	KCHECK(t, !IS_ERR(th));
+	WITH_LOCK(&p.m) {
+		for (int i = 0; i < p.rounds; i++) {
+			p.turn = 1;
+			cond_broadcast(&p.cv);
+			while (p.turn != 0)
+				cond_wait(&p.cv, &p.m);
+		}
+	}
+	KCHECK_EQ(t, thread_join(th), 0);
+	KCHECK_EQ(t, p.turn, 0);
+}
+
+KTEST(sched_condvar_ping_pong_same_cpu)
+{
+	ping_pong(t, 0);
+}
+
+KTEST(sched_condvar_ping_pong_across_cpus)
+{
+	ping_pong(t, ncpus_online > 1 ? 1 : 0);
+}
+
+struct stress {
+	struct mutex m;
+	long counter;
+	int inside;                 /* must be 0 on entry, 1 inside */
+	int violations;
+	int iterations;
+};
+
+static void hammer(void *arg)
+{
+	struct stress *s = arg;
+
+	for (int i = 0; i < s->iterations; i++) {
+		mutex_lock(&s->m);
+		if (s->inside++)
+			s->violations++;
+		s->counter++;
+		s->inside--;
+		mutex_unlock(&s->m);
+		if ((i & 63) == 0)
+			thread_yield();
+	}
+}
+
+KTEST(sched_mutex_stress_every_cpu)
+{
+	static struct stress s;
+	struct thread *th[8];
+	int n = 8;
+
+	mutex_init(&s.m, false);
+	s.counter = 0;
+	s.violations = 0;
+	s.iterations = 3000;
+	for (int i = 0; i < n; i++)
+		th[i] = thread_create(hammer, &s, &THREAD_ATTR(.cpu = (int)(i % ncpus_online)));
+	for (int i = 0; i < n; i++)
+		KCHECK_EQ(t, thread_join(th[i]), 0);
+	KCHECK_EQ(t, s.counter, (long)n * s.iterations);
+	KCHECK_EQ(t, s.violations, 0);
+}
+
+KTEST(sched_recursive_mutex)
+{
+	struct mutex m;
+
+	mutex_init(&m, true);
+	mutex_lock(&m);
+	mutex_lock(&m);
+	KCHECK(t, mutex_owned(&m));
+	KCHECK(t, mutex_trylock(&m));
+	mutex_unlock(&m);
+	mutex_unlock(&m);
+	KCHECK(t, mutex_owned(&m));
+	mutex_unlock(&m);
+	KCHECK(t, !mutex_owned(&m));
+	KCHECK(t, mutex_trylock(&m));
+	mutex_unlock(&m);
+}
+
+static void sem_upper(void *arg)
+{
+	thread_sleep_ns(1000000);
+	sem_up(arg);
+}
+
+KTEST(sched_semaphore_wakes_across_cpus)
+{
+	static struct semaphore s;
+	struct thread *th;
+	uint64_t deadline;
+
+	sem_init(&s, 0);
+	KCHECK(t, !sem_trydown(&s));
+	th = thread_create(sem_upper, &s, &THREAD_ATTR(.cpu = (int)(ncpus_online - 1)));
+	sem_down(&s);
+	KCHECK_EQ(t, thread_join(th), 0);
+	deadline = arch_clock_ns() + 2000000;
+	KCHECK(t, !sem_down_until(&s, deadline));   /* times out */
+	KCHECK(t, arch_clock_ns() >= deadline);
+	sem_up(&s);
+	KCHECK(t, sem_down_until(&s, arch_clock_ns() + 1000000000ULL));
+}
