@@ -44,8 +44,10 @@ extern unsigned int ncpus_online;
 
 static inline struct cpu *this_cpu(void) { return arch_this_cpu(); }
 
-/* Generic entry points the arch calls (core/main.c). */
-__attribute__((noreturn)) void kernel_ap_main(void);   /* each AP, once up */
+/* Generic entry points the arch calls. */
+__attribute__((noreturn)) void kernel_ap_main(void);   /* each AP, once up (core/main.c) */
+bool sched_preempt_wanted(void);        /* after an interrupt (sched/sched.c) */
+void sched_preempted(void);             /* on the preempted thread's stack, irqs off */
 
 /* Boot and platform bring-up (arch/x86_64/setup.c), called by kernel_main. */
 void arch_platform_init(struct boot_info *bi);

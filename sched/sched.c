@@ -69,6 +69,8 @@ static void slice_expired(struct sched_timer *tm)
 
 /* --- run queue --- */
 
+static void arm_slice(struct sched_cpu *sc, struct thread *next, uint64_t now);
+
 void sched_enqueue_local(struct thread *t)
 {
 	struct sched_cpu *sc = sched_this_cpu();
@@ -80,6 +82,21 @@ void sched_enqueue_local(struct thread *t)
 	rq_insert(&sc->rq, &t->rq_node, t->fair_key);
 	if (fair_should_preempt(sc, sc->current, t))
 		sc->resched = true;
+	else if (!timerq_queued(&sc->slice.node) && sc->current != sc->idle)
+		arm_slice(sc, sc->current, now_ns());   /* the current thread's slice now ends */
+}
+
+/* Where a thread may be preempted without an interrupt: after it made
+ * another thread runnable on its own CPU. */
+void sched_preempt_point(void)
+{
+	struct sched_cpu *sc = sched_this_cpu();
+
+	if (sc->resched && !sc->current->preempt_count && arch_irq_enabled()) {
+		arch_irq_disable();
+		sched_switch();
+		arch_irq_enable();
+	}
 }
 
 /* A thread this CPU received.  It may still be the current thread, woken
@@ -168,6 +185,7 @@ bool sched_wake(struct thread *t)
 	flags = arch_irq_save();
 	sched_send_to_cpu(t, t->cpu);
 	arch_irq_restore(flags);
+	sched_preempt_point();
 	return true;
 }
 

@@ -88,6 +88,7 @@ void sched_enqueue_local(struct thread *t);     /* irqs off, t->cpu == this CPU 
 void sched_timer_arm(struct sched_timer *tm, uint64_t deadline_ns);   /* irqs off */
 void sched_timer_cancel(struct sched_timer *tm);                       /* irqs off */
 void sched_send_to_cpu(struct thread *t, unsigned int cpu);           /* t is WAKING */
+void sched_preempt_point(void);                 /* switch now if one is due */
 
 /* fair.c */
 void fair_account(struct sched_cpu *sc, struct thread *t, uint64_t now);

@@ -84,6 +84,15 @@ trap_common:
 	call trap_dispatch
 	add $16, %rsp
 
+	/* Preempt the interrupted thread?  Then its registers and FPU state
+	 * are copied onto its own stack (below its red zone) and it switches
+	 * away from there: this IST stack is free again at once. */
+	mov %rbx, %rdi
+	mov %rsp, %rsi
+	call trap_preempt_prepare
+	test %rax, %rax
+	jnz preempt
+
 	cmpl $0, fpu_use_xsave(%rip)
 	je 3f
 	mov $-1, %eax
@@ -110,8 +119,39 @@ trap_common:
 	add $16, %rsp                       /* vector, error code */
 	iretq
 
+	/* On the preempted thread's stack: [FPU copy][struct trap_frame copy]. */
+preempt:
+	mov %rax, %rsp
+	call sched_preempted                /* returns when the thread runs again */
+	cmpl $0, fpu_use_xsave(%rip)
+	je 5f
+	mov $-1, %eax
+	mov $-1, %edx
+	xrstor64 (%rsp)
+	jmp 6f
+5:	fxrstor64 (%rsp)
+6:	add fpu_copy_size(%rip), %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	add $16, %rsp
+	iretq
+
 	.data
 	.balign 8
-	.globl fpu_area_size, fpu_use_xsave
-fpu_area_size:	.quad 512 + 64
+	.globl fpu_area_size, fpu_copy_size, fpu_use_xsave
+fpu_area_size:	.quad 512 + 64              /* on the IST stack, with alignment slack */
+fpu_copy_size:	.quad 512                   /* the state itself, a multiple of 64 */
 fpu_use_xsave:	.long 0

@@ -120,6 +120,23 @@ static void exception_leave(struct arch_cpu *a)
 	a->exc_depth--;
 }
 
+/* After an interrupt: if the scheduler wants the interrupted thread off
+ * its CPU, copy its frame and FPU state onto its own stack, below the
+ * 128-byte red zone it may be using, and return where the copy starts
+ * (entry.S switches to it and calls sched_preempted()); else 0. */
+uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
+{
+	uintptr_t below, fpu_copy;
+
+	if (f->vector < 32 || !(f->rflags & (1 << 9)) || !sched_preempt_wanted())
+		return 0;
+	below = f->rsp - 128 - sizeof(*f);
+	fpu_copy = ALIGN_DOWN(below - fpu_copy_size, 64);
+	memcpy((void *)(fpu_copy + fpu_copy_size), f, sizeof(*f));
+	memcpy((void *)fpu_copy, fpu, fpu_copy_size);
+	return fpu_copy;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector == 2) {                   /* NMI: its own IST, not a fault */

@@ -40,6 +40,10 @@ int main(int argc, char **argv)
 		if (!selected(k, prefix))
 			continue;
 		k->fn(&t);
+		if (!arch_irq_enabled()) {              /* tests run with interrupts on */
+			ktest_fail(&t, __FILE__, __LINE__, "the test left interrupts disabled");
+			arch_irq_enable();
+		}
 		printk("%s - %s\n", t.failures ? "not ok" : "ok", k->name);
 		if (t.failures)
 			failed++;

@@ -60,10 +60,8 @@ static void borrow_timer(arch_timer_fn fn)
 	saved_handler = arch_timer_set_handler(fn);
 	arch_timer_oneshot(0);
 	end = arch_clock_ns() + 200000;         /* let an interrupt already latched fire */
-	arch_irq_enable();
 	while (arch_clock_ns() < end)
 		arch_cpu_relax();
-	arch_irq_disable();
 	timer_fired = 0;
 }
 
@@ -82,11 +80,12 @@ static void on_timer(void)
 static bool wait_until(volatile int *flag, int value, uint64_t timeout_ns)
 {
 	uint64_t end = arch_clock_ns() + timeout_ns;
+	unsigned long flags = arch_irq_save();
 
 	arch_irq_enable();
 	while (*flag < value && arch_clock_ns() < end)
 		arch_cpu_relax();
-	arch_irq_disable();
+	arch_irq_restore(flags);
 	return *flag >= value;
 }
 
@@ -185,9 +184,7 @@ KTEST(fpu_state_survives_interrupts)
 
 		fired_before = timer_fired;
 		arch_timer_oneshot(arch_clock_ns() + 20000);
-		arch_irq_enable();
-		got = fpu_work(20000, seed);
-		arch_irq_disable();
+		got = fpu_work(20000, seed);            /* interrupts are on in tests */
 		inside += timer_fired > fired_before;    /* it hit the loop */
 		same &= got == expect;
 		wait_until(&timer_fired, fired_before + 1, 100000000);

@@ -192,3 +192,73 @@ KTEST(sched_semaphore_wakes_across_cpus)
 	sem_up(&s);
 	KCHECK(t, sem_down_until(&s, arch_clock_ns() + 1000000000ULL));
 }
+
+static volatile bool spinner_started, stop_spinning;
+
+static void spinner(void *arg)
+{
+	(void)arg;
+	spinner_started = true;
+	while (!stop_spinning)
+		;                                   /* never yields */
+}
+
+/* Both the test and the spinner run on CPU 0 and neither yields: the
+ * spinner can only start if the test's busy loop is preempted, and the
+ * test can only finish if the spinner is preempted in turn. */
+KTEST(sched_busy_loop_is_preempted)
+{
+	struct thread *th;
+	uint64_t end = arch_clock_ns() + 2000000000ULL;
+
+	spinner_started = stop_spinning = false;
+	th = thread_create(spinner, NULL, &THREAD_ATTR(.name = "spinner", .cpu = 0));
+	KCHECK(t, !IS_ERR(th));
+	while (!spinner_started && arch_clock_ns() < end)
+		;
+	KCHECK(t, spinner_started);
+	stop_spinning = true;
+	KCHECK_EQ(t, thread_join(th), 0);
+}
+
+struct share {
+	volatile bool go, stop;
+	double x;                               /* FPU work across preemptions */
+};
+
+static void cpu_bound(void *arg)
+{
+	struct share *s = arg;
+	volatile double x = 1.0;
+
+	while (!s->go)
+		thread_yield();
+	while (!s->stop)
+		x = x * 1.0000001 + 1e-9;
+	s->x = x;
+}
+
+/* N CPU-bound threads on one CPU get equal CPU time within 10%. */
+KTEST(sched_equal_share_on_one_cpu)
+{
+	enum { N = 3 };
+	static struct share s;
+	struct thread *th[N];
+	unsigned int cpu = ncpus_online - 1;
+	uint64_t run[N], lo = ~0ULL, hi = 0;
+
+	s.go = s.stop = false;
+	for (int i = 0; i < N; i++)
+		th[i] = thread_create(cpu_bound, &s, &THREAD_ATTR(.name = "share", .cpu = (int)cpu));
+	s.go = true;
+	thread_sleep_ns(400000000);             /* 0.4 s */
+	s.stop = true;
+	for (int i = 0; i < N; i++) {
+		KCHECK_EQ(t, thread_join(th[i]), 0);
+		run[i] = thread_run_ns(th[i]);
+		lo = MIN(lo, run[i]);
+		hi = MAX(hi, run[i]);
+	}
+	printk("#   run times (ms): %lu %lu %lu\n", run[0] / 1000000, run[1] / 1000000, run[2] / 1000000);
+	KCHECK(t, lo > 0 && (hi - lo) * 10 <= hi);
+}
