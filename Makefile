@@ -149,6 +149,8 @@ $(BUILD)/unit/test_acpi: $(UNIT_SRC_acpi)
 $(BUILD)/unit/test_bootinfo: $(UNIT_SRC_bootinfo)
 $(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
+UNIT_SRC_page := core/page.c core/page_split.c core/page_check.c core/bootmem.c
+$(BUILD)/unit/test_page: $(UNIT_SRC_page)
 UNIT_SRC_rq := sched/rq.c sched/rbtree.c
 UNIT_SRC_timerq := sched/timerq.c sched/rbtree.c
 UNIT_SRC_spsc :=

@@ -11,6 +11,7 @@
 #include "core/boot.h"
 #include "core/bootmem.h"
 #include "core/cmdline.h"
+#include "core/mm.h"
 #include "sched/sched.h"
 
 int main(int argc, char **argv);        /* the application (or the test runner) */
@@ -35,16 +36,23 @@ static void check_options(const struct cmdline *cl)
 	}
 }
 
+/* Parses the command line; a bad one is reported by check_cmdline(), once
+ * the platform is up (so that the VM can power itself off). */
+static const char *cmdline_error;
+
 static void parse_cmdline(const struct boot_info *bi)
 {
-	const char *why;
+	if (bi->cmdline_truncated)
+		cmdline_error = "longer than 1023 bytes";
+	else
+		if (!cmdline_parse(bi->cmdline, &cmdline, &cmdline_error))
+			cmdline_error = NULL;
+}
 
-	if (bi->cmdline_truncated) {
-		printk("skiff: the command line is longer than %d bytes\n", BOOT_CMDLINE_MAX - 1);
-		arch_exit_panic();
-	}
-	if (cmdline_parse(bi->cmdline, &cmdline, &why)) {
-		printk("skiff: malformed command line: %s\n  \"%s\"\n", why, bi->cmdline);
+static void check_cmdline(const struct boot_info *bi)
+{
+	if (cmdline_error) {
+		printk("skiff: malformed command line: %s\n  \"%s\"\n", cmdline_error, bi->cmdline);
 		arch_exit_panic();
 	}
 	check_options(&cmdline);
@@ -85,6 +93,9 @@ void kernel_main(struct boot_info *bi)
 	parse_cmdline(bi);
 	boot_mark("command line");
 	arch_platform_init(bi);
+	check_cmdline(bi);
+	mm_init(bi);
+	boot_mark("memory");
 	sched_init();
 	boot_mark("scheduler");
 	ncpus = arch_smp_start();

@@ -1,0 +1,86 @@
+/*
+ * core/mm.h - memory management: the one public header of the memory
+ * subsystem.
+ *
+ * Interface:
+ *   Physical frames.  mm_init(bi) takes over, once, all usable RAM that the
+ *   boot allocator (core/bootmem.h) has neither handed out nor reserved; it
+ *   runs after paging_init() (split chunks are reached through the direct
+ *   map) and before anything allocates concurrently (from then on
+ *   bootmem_alloc forwards here).  page_alloc(order) then returns the
+ *   physical address of 2^order contiguous 4 KiB frames, aligned to their
+ *   size, or 0 when there is no such memory: running out is an error
+ *   return, never a panic.  page_free(pa, order) gives them back; the order
+ *   must be the one they were allocated with.  A free of memory that is not
+ *   allocated (double free, misaligned or foreign address, a block freed
+ *   with another order where the metadata can tell) is reported on the
+ *   console, counted in mm_stats.bad_frees and otherwise ignored, leaving
+ *   the allocator intact.  The frames' contents are undefined (not zeroed).
+ *
+ *   Context: thread context.  The fast paths (4 KiB and 2 MiB frames from
+ *   the calling CPU's cache) only disable interrupts; the slow paths take
+ *   the allocator's global lock, which will be a sleeping mutex.
+ *
+ *   Statistics and debugging.  mm_stats() reports free and used memory and
+ *   the huge/small page counts; mm_drain_cpu_caches() returns every CPU's
+ *   cached frames to the global allocator; mm_check() verifies its
+ *   invariants.
+ *
+ *   (malloc and mmap will get their sections here.)
+ */
+#ifndef CORE_MM_H
+#define CORE_MM_H
+
+#include <stdint.h>
+
+struct boot_info;
+
+/* --- initialisation --- */
+
+void mm_init(const struct boot_info *bi);
+
+/* --- physical frames (core/page.c) --- */
+
+#define PAGE_ORDER_4K   0
+#define PAGE_ORDER_2M   9
+#define PAGE_ORDER_1G   18
+#define PAGE_ORDER_MAX  18
+
+uint64_t page_alloc(unsigned int order);            /* 0: no memory */
+void page_free(uint64_t pa, unsigned int order);    /* pa 0 is ignored */
+
+/* The same through the direct map: NULL when there is no memory. */
+void *page_alloc_va(unsigned int order);
+void page_free_va(void *va, unsigned int order);    /* NULL is ignored */
+
+/* --- statistics and debugging --- */
+
+/* A snapshot; when nothing runs concurrently,
+ * total_bytes == free_bytes + used_bytes + overhead_bytes. */
+struct mm_stats {
+	uint64_t total_bytes;     /* RAM the allocator took over */
+	uint64_t free_bytes;      /* allocatable now, per-CPU caches included */
+	uint64_t used_bytes;      /* handed out by page_alloc */
+	uint64_t overhead_bytes;  /* the allocator's own: split-chunk descriptors */
+	uint64_t free_huge;       /* 2 MiB chunks free in the buddy allocator */
+	uint64_t free_small;      /* 4 KiB frames free in split chunks */
+	uint64_t split_chunks;    /* 2 MiB chunks split into 4 KiB frames */
+	uint64_t cached_small;    /* 4 KiB frames in per-CPU caches */
+	uint64_t cached_huge;     /* 2 MiB frames in per-CPU caches */
+	uint64_t used_small;      /* 4 KiB frames handed out (orders 0-8) */
+	uint64_t used_huge;       /* 2 MiB chunks handed out (orders 9-18) */
+	uint64_t alloc_failures;  /* page_alloc calls that returned 0 */
+	uint64_t bad_frees;       /* page_free calls reported and ignored */
+};
+
+void mm_stats(struct mm_stats *s);
+
+/* Returns every CPU's cached frames to the global allocator (page_alloc
+ * does this itself before it reports that memory is exhausted). */
+void mm_drain_cpu_caches(void);
+
+/* Verifies the allocator's invariants; 0, or -EINVAL after printing what
+ * is wrong.  Walks all metadata: for tests and debugging. */
+int mm_check(void);
+
+#endif
