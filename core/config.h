@@ -6,7 +6,7 @@
 #define CORE_CONFIG_H
 
 #ifndef CONFIG_MAX_CPUS
-#define CONFIG_MAX_CPUS 64          /* CPUs beyond this are reported and left offline */
+#define CONFIG_MAX_CPUS 64          /* a machine with more: a clear message, and the VM ends */
 #endif
 
 #ifndef CONFIG_LOG_BOOT

@@ -47,7 +47,8 @@ struct thread *thread_alloc(void (*fn)(void *), void *arg, const struct thread_a
 	struct thread *t;
 	void *stack;
 
-	if (attr->cpu >= (int)ncpus_online || attr->cpu < -1 || size > STACK_MAX ||
+	if (attr->cpu >= (int)CONFIG_MAX_CPUS || attr->cpu < -1 ||
+	    (attr->cpu >= 0 && !cpus[attr->cpu].online) || size > STACK_MAX ||
 	    size < STACK_MIN)
 		return ERR_PTR(-EINVAL);
 	stack = stack_alloc(size);

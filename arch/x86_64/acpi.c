@@ -45,7 +45,8 @@
 #define MADT_ENTRIES      44
 #define MADT_PCAT_COMPAT  (1u << 0)
 enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_OVR = 5, MADT_X2APIC = 9 };
-#define MADT_CPU_USABLE   0x3u          /* Enabled | Online Capable */
+#define MADT_CPU_ENABLED  0x1u          /* present now */
+#define MADT_CPU_ONLINE_CAPABLE 0x2u    /* absent now, may be hot-plugged (ACPI 6.3) */
 
 /* FADT (5.2.9) field offsets */
 #define FADT_DSDT         40
@@ -205,8 +206,11 @@ static bool gas_read(const uint8_t *p, struct acpi_gas *g)
 
 static void cpu_add(struct acpi_info *ai, uint32_t apic_id, uint32_t flags)
 {
-	if (!(flags & MADT_CPU_USABLE))
+	if (!(flags & MADT_CPU_ENABLED)) {
+		if (flags & MADT_CPU_ONLINE_CAPABLE)
+			ai->ncpus_hotplug++;    /* not started: there is no CPU there yet */
 		return;
+	}
 	for (unsigned int i = 0; i < ai->ncpus; i++)
 		if (ai->cpu_apic_id[i] == apic_id)
 			return;

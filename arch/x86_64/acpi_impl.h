@@ -45,8 +45,9 @@ struct acpi_info {
 
 	/* MADT */
 	uint64_t lapic_addr;            /* 0 if no MADT */
-	uint32_t cpu_apic_id[ACPI_MAX_CPUS];   /* enabled (or online-capable) CPUs, BSP first as listed */
+	uint32_t cpu_apic_id[ACPI_MAX_CPUS];   /* enabled CPUs, in MADT order */
 	unsigned int ncpus;
+	unsigned int ncpus_hotplug;     /* online-capable slots: absent, not started */
 	bool cpus_truncated;            /* the MADT listed more than ACPI_MAX_CPUS */
 	struct acpi_ioapic ioapic[ACPI_MAX_IOAPICS];
 	unsigned int nioapics;

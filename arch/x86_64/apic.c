@@ -129,6 +129,11 @@ void apic_send_init_sipi(uint32_t dest, uint8_t page, bool sipi_only)
 	icr_send(dest, 0x4600 | page);        /* STARTUP at page * 4 KiB */
 }
 
+void apic_send_init(uint32_t dest)
+{
+	icr_send(dest, 0x4500);
+}
+
 void arch_ipi_send(unsigned int cpu_id)
 {
 	icr_send(cpus[cpu_id].apic_id, 0x4000 | VEC_IPI);   /* fixed, assert */
@@ -243,7 +248,7 @@ int ioapic_route_isa(unsigned int irq, unsigned int vector, unsigned int cpu)
 	unsigned int pin;
 	struct ioapic *io = isa_pin(irq, &pin, &flags);
 
-	if (!io || cpu >= ncpus_online)
+	if (!io || cpu >= CONFIG_MAX_CPUS || !cpus[cpu].online)
 		return -ENODEV;
 	ioapic_write(io, 0x11 + 2 * pin, cpus[cpu].apic_id << 24);
 	ioapic_write(io, 0x10 + 2 * pin, vector | flags);

@@ -31,11 +31,6 @@ static uint32_t cpuid_tsc_khz(void)
 		if (r.eax && r.ebx && r.ecx)
 			return (uint32_t)((uint64_t)r.ecx * r.ebx / r.eax / 1000);
 	}
-	if (x86_cpu.max_leaf >= 0x16) {
-		struct cpuid_regs r = cpuid(0x16, 0);
-		if (r.eax)
-			return r.eax * 1000;   /* base MHz: a nominal figure */
-	}
 	if (x86_cpu.hypervisor && cpuid(0x40000000, 0).eax >= 0x40000010) {
 		struct cpuid_regs r = cpuid(0x40000010, 0);
 		if (r.eax)

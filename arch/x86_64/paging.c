@@ -160,8 +160,8 @@ void *arch_map_mmio(uint64_t pa, size_t len)
 
 void *arch_map_phys(uint64_t pa, size_t len)
 {
-	if (!direct_map_ready && pa + len <= GIANT_PAGE_SIZE)
-		return arch_phys_to_virt(pa);
+	if (!direct_map_ready)                  /* only boot.S's first GiB so far */
+		return pa + len <= GIANT_PAGE_SIZE ? arch_phys_to_virt(pa) : NULL;
 	return map_range(pa, len, nx_bit);
 }
 

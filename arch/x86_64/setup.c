@@ -31,6 +31,7 @@ const void *boot_phys_to_virt(uint64_t pa, uint64_t len)
 static void boot_fail(const char *why)
 {
 	printk("skiff: cannot boot: %s\n", why);
+	acpi_init(&boot_info);          /* best effort, for ACPI power-off */
 	arch_exit_panic();
 }
 
@@ -40,6 +41,7 @@ void arch_boot_main(uint32_t proto, uint32_t info_pa)
 	int err;
 
 	cpu_set_gs_base(&cpus[0]);
+	cpus[0].online = true;
 	serial_init();
 	cpu_detect_features();
 	cpu_init_tables(&cpus[0], (uintptr_t)bsp_ist, sizeof(bsp_ist));
@@ -104,6 +106,22 @@ void arch_platform_init(struct boot_info *bi)
 	boot_mark("APIC");
 	time_init();
 	boot_mark("clock");
+}
+
+bool boot_ram_contains(uint64_t pa, uint64_t len)
+{
+	bool ram = false;
+
+	for (unsigned int i = 0; i < boot_info.nmem; i++) {
+		const struct boot_mem_range *r = &boot_info.mem[i];
+		if (r->type == BOOT_MEM_RAM && r->base <= pa && r->base + r->len >= pa + len)
+			ram = true;
+	}
+	for (unsigned int i = 0; i < boot_info.nmod; i++) {
+		if (boot_info.mod[i].start < pa + len && boot_info.mod[i].end > pa)
+			return false;
+	}
+	return ram;
 }
 
 unsigned int arch_ncpus_possible(void)

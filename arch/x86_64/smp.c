@@ -40,7 +40,7 @@ static struct cpu *cpu_by_apic_id(uint32_t id)
 
 static uint32_t my_apic_id(void)
 {
-	if (x86_cpu.x2apic)
+	if (x86_cpu.x2apic && x86_cpu.max_leaf >= 0xb)
 		return cpuid(0xb, 0).edx;
 	return cpuid(1, 0).ebx >> 24;
 }
@@ -51,11 +51,13 @@ static __noreturn void ap_park(void)
 		__asm__ volatile("cli; hlt");
 }
 
+static bool aps_released;               /* the trampoline's identity map is gone */
+
 __noreturn void smp_ap_entry(void)
 {
 	struct cpu *c = cpu_by_apic_id(my_apic_id());
 
-	if (!c)
+	if (!c || c->id == 0)
 		ap_park();           /* not one we started: stay out of the way */
 	cpu_set_gs_base(c);
 	cpu_enable_fpu();
@@ -63,6 +65,9 @@ __noreturn void smp_ap_entry(void)
 	apic_init_ap();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&ncpus_online, 1, __ATOMIC_RELAXED);
+	while (!__atomic_load_n(&aps_released, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	arch_tlb_flush_all();        /* forget the trampoline's identity mapping */
 	kernel_ap_main();
 }
 
@@ -101,6 +106,13 @@ static void install_trampoline(uint64_t *stacks)
 	paging_identity_map_low(TRAMPOLINE_PA, true);
 }
 
+/* The STARTUP IPI needs a page below 1 MiB: ours must be RAM that nothing
+ * else uses (bootmem keeps the first MiB for it; a boot module might not). */
+static bool trampoline_page_free(void)
+{
+	return boot_ram_contains(TRAMPOLINE_PA, PAGE_SIZE);
+}
+
 static unsigned int wait_online(unsigned int n, uint64_t timeout_ns)
 {
 	uint64_t end = arch_clock_ns() + timeout_ns;
@@ -109,6 +121,19 @@ static unsigned int wait_online(unsigned int n, uint64_t timeout_ns)
 	while ((up = __atomic_load_n(&ncpus_online, __ATOMIC_ACQUIRE)) < n && arch_clock_ns() < end)
 		arch_cpu_relax();
 	return up;
+}
+
+/* CPUs that did not come up are sent INIT (which holds them until another
+ * STARTUP), so that none arrives late, and stay offline. */
+static void stop_stragglers(unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+			continue;
+		apic_send_init(cpus[i].apic_id);
+		printk("skiff: cpu %u (APIC id %u) did not start; it stays offline\n",
+		       i, cpus[i].apic_id);
+	}
 }
 
 int arch_smp_start(void)
@@ -124,7 +149,13 @@ int arch_smp_start(void)
 	}
 	if (n <= 1)
 		return 1;
-	stacks = arch_phys_to_virt(bootmem_alloc(n * sizeof(*stacks), 8, ~0ULL));
+	uint64_t stacks_pa = bootmem_alloc(n * sizeof(*stacks), 8, ~0ULL);
+
+	if (!stacks_pa || !trampoline_page_free()) {
+		printk("skiff: no memory for starting the other CPUs; running on one\n");
+		return 1;
+	}
+	stacks = arch_phys_to_virt(stacks_pa);
 	if (prepare_aps(n, stacks)) {
 		printk("skiff: cannot prepare %u CPUs (MADT or memory); running on one\n", n);
 		return 1;
@@ -138,9 +169,9 @@ int arch_smp_start(void)
 				apic_send_init_sipi(cpus[i].apic_id, TRAMPOLINE_PA >> 12, true);
 		}
 	}
-	if (wait_online(n, SECOND_WAIT_NS) == n)
-		paging_identity_map_low(TRAMPOLINE_PA, false);
-	else
-		printk("skiff: only %u of %u CPUs started\n", ncpus_online, n);
+	if (wait_online(n, SECOND_WAIT_NS) < n)
+		stop_stragglers(n);
+	paging_identity_map_low(TRAMPOLINE_PA, false);
+	__atomic_store_n(&aps_released, true, __ATOMIC_RELEASE);
 	return (int)ncpus_online;
 }

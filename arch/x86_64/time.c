@@ -278,13 +278,17 @@ static uint64_t kvmclock_tsc_hz(void)
 	} __attribute__((aligned(64))) pv;
 	uint64_t hz;
 
+	uint64_t t0 = arch_tsc();
+
 	wrmsr(MSR_KVM_SYSTEM_TIME, arch_virt_to_phys((const void *)&pv) | 1);
-	while (pv.version == 0 || (pv.version & 1))
+	while ((pv.version == 0 || (pv.version & 1)) && arch_tsc() - t0 < (1ULL << 28))
 		arch_cpu_relax();
+	wrmsr(MSR_KVM_SYSTEM_TIME, 0);
+	if (pv.version == 0 || (pv.version & 1) || !pv.mul || pv.shift > 31 || pv.shift < -31)
+		return 0;                       /* the hypervisor did not answer sensibly */
 	hz = (1000000000ULL << 32) / pv.mul;
 	hz = pv.shift < 0 ? hz << -pv.shift : hz >> pv.shift;
-	wrmsr(MSR_KVM_SYSTEM_TIME, 0);
-	return hz;
+	return hz > 10000000ULL && hz < 100000000000ULL ? hz : 0;
 }
 
 static void timer_irq(struct trap_frame *f)
@@ -320,8 +324,7 @@ void time_init(void)
 	} else if (x86_cpu.tsc_khz_cpuid) {
 		hz = (uint64_t)x86_cpu.tsc_khz_cpuid * 1000;
 		clk.source = "CPUID";
-	} else if (x86_cpu.kvmclock) {
-		hz = kvmclock_tsc_hz();
+	} else if (x86_cpu.kvmclock && (hz = kvmclock_tsc_hz())) {
 		clk.source = "kvmclock";
 	} else {
 		hz = calibrate_against_references();

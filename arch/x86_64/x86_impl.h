@@ -105,6 +105,7 @@ void apic_init_ap(void);
 void apic_eoi(void);
 uint32_t apic_id(void);
 void apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool sipi_only);
+void apic_send_init(uint32_t apic_id);
 void ioapic_init(void);
 int ioapic_route_isa(unsigned int irq, unsigned int vector, unsigned int cpu);
 int ioapic_mask_isa(unsigned int irq);
@@ -124,7 +125,10 @@ __attribute__((noreturn)) void smp_ap_entry(void);
 
 
 
-/* acpi glue (acpi_glue.c) */
+/* setup.c */
+bool boot_ram_contains(uint64_t pa, uint64_t len);    /* usable RAM, no module in it */
+
+/* acpi glue (setup.c) */
 struct acpi_info;
 extern struct acpi_info acpi;
 void acpi_init(const struct boot_info *bi);

