@@ -183,7 +183,7 @@ bool sched_wake(struct thread *t)
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return false;
 	flags = arch_irq_save();
-	sched_send_to_cpu(t, t->cpu);
+	sched_send_to_cpu(t, sched_wake_target(t));
 	arch_irq_restore(flags);
 	sched_preempt_point();
 	return true;
@@ -229,7 +229,9 @@ static struct thread *pick_next(struct sched_cpu *sc, struct thread *prev, bool 
 {
 	struct rq_node *n;
 
-	if (prev->state == THREAD_RUNNING && prev != sc->idle) {
+	if (prev->state == THREAD_RUNNING && prev->migrate_to >= 0) {
+		__atomic_store_n(&prev->state, THREAD_MIGRATING, __ATOMIC_RELEASE);
+	} else if (prev->state == THREAD_RUNNING && prev != sc->idle) {
 		n = rq_min(&sc->rq);
 		if (!n)
 			return prev;
@@ -253,14 +255,21 @@ static void arm_slice(struct sched_cpu *sc, struct thread *next, uint64_t now)
 }
 
 /* After a switch, on the new thread's stack: the previous thread may have
- * exited, and now nothing runs on its stack any more. */
+ * exited or asked to move to another CPU, and now nothing runs on its
+ * stack any more. */
 static void finish_switch(struct thread *prev)
 {
 	int expected = THREAD_EXITING;
 
 	if (__atomic_compare_exchange_n(&prev->state, &expected, THREAD_DEAD, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		thread_reap(prev);
+	} else if (prev->migrate_to >= 0 && prev->state == THREAD_MIGRATING) {
+		unsigned int to = (unsigned int)prev->migrate_to;
+		prev->migrate_to = -1;
+		__atomic_store_n(&prev->state, THREAD_WAKING, __ATOMIC_RELEASE);
+		sched_send_to_cpu(prev, to);
+	}
 }
 
 /* Gives the CPU to the best runnable thread (possibly prev itself).
@@ -275,9 +284,12 @@ static void do_switch(bool yield)
 	if (prev->preempt_count && prev->state == THREAD_RUNNING)
 		return;
 	drain_inbox(sc);
+	sched_serve_pulls(sc);
 	now = now_ns();
+	sched_balance(sc, now);
 	fair_account(sc, prev, now);
 	fair_renormalize(sc, now);
+	__atomic_fetch_add(&sc->quiescent, 1, __ATOMIC_RELEASE);
 	sc->resched = false;
 	next = pick_next(sc, prev, yield);
 	arm_slice(sc, next, now);
@@ -367,7 +379,14 @@ static void on_timer(void)
 
 static void on_ipi(void)
 {
-	drain_inbox(sched_this_cpu());
+	struct sched_cpu *sc = sched_this_cpu();
+
+	/* An interrupted thread with preemption enabled is outside any RCU
+	 * read-side section: a quiescent state (synchronize_rcu asks so). */
+	if (!sc->current->preempt_count)
+		__atomic_fetch_add(&sc->quiescent, 1, __ATOMIC_RELEASE);
+	drain_inbox(sc);
+	sched_serve_pulls(sc);
 }
 
 /* --- the idle loop --- */
@@ -395,11 +414,15 @@ static __attribute__((noreturn)) void idle_loop(void)
 
 	arch_irq_disable();
 	for (;;) {
+		__atomic_fetch_add(&sc->quiescent, 1, __ATOMIC_RELEASE);
 		drain_inbox(sc);
-		if (rq_count(&sc->rq))
+		sched_serve_pulls(sc);
+		if (rq_count(&sc->rq)) {
 			sched_switch();
-		else
-			idle_wait(sc);
+			continue;
+		}
+		sched_ask_for_work(sc);
+		idle_wait(sc);
 	}
 }
 
@@ -452,8 +475,8 @@ void sched_init(void)
 {
 	for (unsigned int i = 0; i < arch_ncpus_possible(); i++)
 		init_cpu(i);
+	sched_cpus[0].current = cpus[0].current = &main_thread;   /* before it takes a lock */
 	thread_init_boot(&main_thread, "main", 0);
-	sched_cpus[0].current = cpus[0].current = &main_thread;
 	sched_cpus[0].idle = thread_alloc(idle_entry, NULL, &THREAD_ATTR(.name = "idle0", .cpu = 0));
 	if (IS_ERR(sched_cpus[0].idle))
 		panic("sched: no memory for the idle thread");
@@ -470,8 +493,8 @@ void sched_ap_main(void)
 	unsigned int id = this_cpu()->id;
 	struct sched_cpu *sc = &sched_cpus[id];
 
-	thread_init_boot(&ap_idle[id], "idle", id);
 	sc->idle = sc->current = cpus[id].current = &ap_idle[id];
+	thread_init_boot(&ap_idle[id], "idle", id);
 	idle_loop();
 }
 

@@ -51,6 +51,7 @@ struct thread *thread_self(void);
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 const char *thread_name(const struct thread *t);
+int thread_pin(int cpu);                        /* pins (and moves) the caller */
 unsigned int thread_cpu(const struct thread *t);
 uint64_t thread_run_ns(const struct thread *t);  /* CPU time used so far */
 
@@ -67,6 +68,20 @@ bool sched_wake(struct thread *t);              /* false if it was not waiting *
  * and by every other CPU when it comes up (it becomes that CPU's idle thread). */
 void sched_init(void);
 __attribute__((noreturn)) void sched_ap_main(void);
+
+/* --- RCU: read-mostly data (sched/rcu.c) --- */
+
+struct rcu_head {
+	struct rcu_head *next;
+	void (*fn)(struct rcu_head *head);
+};
+
+static inline void rcu_read_lock(void) { preempt_disable(); }
+static inline void rcu_read_unlock(void) { preempt_enable(); }
+#define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)
+#define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+void synchronize_rcu(void);                     /* from a thread, not under rcu_read_lock */
+void call_rcu(struct rcu_head *head, void (*fn)(struct rcu_head *head));   /* from a thread */
 
 /* Statistics and a thread dump. */
 struct sched_stats {

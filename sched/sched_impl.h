@@ -25,6 +25,7 @@ enum thread_state {
 	THREAD_WAITING,     /* blocked; a waker moves it to WAKING */
 	THREAD_WAKING,      /* woken, on its way to its CPU's run queue */
 	THREAD_EXITING,     /* called thread_exit, not yet switched away from */
+	THREAD_MIGRATING,   /* switched away from, to be sent to migrate_to */
 	THREAD_DEAD,        /* switched away from for good; stack may be freed */
 };
 
@@ -54,6 +55,9 @@ struct thread {
 	bool detached;
 	struct thread *joiner;          /* waits in thread_join(); atomic */
 	struct thread *renorm_next;     /* fair_renormalize() only */
+	struct thread *zombie_next;     /* dead and detached, not yet freed */
+	struct thread *reg_prev, *reg_next;   /* the registry; registry_lock */
+	int migrate_to;                 /* >= 0: move there at the next switch */
 	char name[16];
 };
 
@@ -71,6 +75,9 @@ struct sched_cpu {
 	struct thread *switched_from;   /* set just before each arch_switch */
 	struct spsc_ring *inbox[CONFIG_MAX_CPUS];   /* [i]: woken threads sent by CPU i */
 	uint64_t inbox_mask;            /* bit i: inbox[i] may hold some; atomic */
+	uint64_t pull_mask;             /* bit i: idle CPU i asks us for a thread; atomic */
+	uint64_t last_balance, last_pull;   /* ns */
+	uint64_t quiescent;             /* switches and idle passes, for RCU; atomic */
 	bool polling;                   /* idle and looking at inbox_mask: no IPI needed; atomic */
 	struct sched_stats stats;
 };
@@ -89,6 +96,12 @@ void sched_timer_arm(struct sched_timer *tm, uint64_t deadline_ns);   /* irqs of
 void sched_timer_cancel(struct sched_timer *tm);                       /* irqs off */
 void sched_send_to_cpu(struct thread *t, unsigned int cpu);           /* t is WAKING */
 void sched_preempt_point(void);                 /* switch now if one is due */
+
+/* balance.c */
+void sched_serve_pulls(struct sched_cpu *sc);
+void sched_ask_for_work(struct sched_cpu *sc);
+void sched_balance(struct sched_cpu *sc, uint64_t now);
+unsigned int sched_wake_target(struct thread *t);
 
 /* fair.c */
 void fair_account(struct sched_cpu *sc, struct thread *t, uint64_t now);

@@ -10,6 +10,57 @@
 #include "sched/sched_impl.h"
 #include "sched/stack_impl.h"
 
+/* Every thread, for sched_dump_threads(); guarded by registry_lock. */
+static struct mutex registry_lock = MUTEX_INIT;
+static struct thread *registry;
+
+static void registry_add(struct thread *t)
+{
+	WITH_LOCK(&registry_lock) {
+		t->reg_prev = NULL;
+		t->reg_next = registry;
+		if (registry)
+			registry->reg_prev = t;
+		registry = t;
+	}
+}
+
+static void registry_remove(struct thread *t)
+{
+	WITH_LOCK(&registry_lock) {
+		if (t->reg_prev)
+			t->reg_prev->reg_next = t->reg_next;
+		else
+			registry = t->reg_next;
+		if (t->reg_next)
+			t->reg_next->reg_prev = t->reg_prev;
+	}
+}
+
+/* Detached threads that died: freed later from a thread (freeing takes the
+ * registry lock, which the switch path that finds them dead cannot). */
+static struct thread *zombies[CONFIG_MAX_CPUS];     /* per CPU, irqs off */
+
+static void free_thread(struct thread *t)
+{
+	registry_remove(t);
+	stack_free(t->stack, t->stack_size);
+}
+
+static void reap_zombies(void)
+{
+	unsigned long flags = arch_irq_save();
+	struct thread *z = zombies[this_cpu()->id];
+
+	zombies[this_cpu()->id] = NULL;
+	arch_irq_restore(flags);
+	while (z) {
+		struct thread *next = z->zombie_next;
+		free_thread(z);
+		z = next;
+	}
+}
+
 static void set_name(struct thread *t, const char *name)
 {
 	strlcpy(t->name, name ? name : "thread", sizeof(t->name));
@@ -21,7 +72,9 @@ void thread_init_boot(struct thread *t, const char *name, unsigned int cpu)
 	t->state = THREAD_RUNNING;
 	t->cpu = cpu;
 	t->pinned = (int)cpu;
+	t->migrate_to = -1;
 	set_name(t, name);
+	registry_add(t);
 }
 
 /* The first code of every created thread. */
@@ -47,6 +100,7 @@ struct thread *thread_alloc(void (*fn)(void *), void *arg, const struct thread_a
 	struct thread *t;
 	void *stack;
 
+	reap_zombies();
 	if (attr->cpu >= (int)CONFIG_MAX_CPUS || attr->cpu < -1 ||
 	    (attr->cpu >= 0 && !cpus[attr->cpu].online) || size > STACK_MAX ||
 	    size < STACK_MIN)
@@ -61,11 +115,13 @@ struct thread *thread_alloc(void (*fn)(void *), void *arg, const struct thread_a
 	t->fn = fn;
 	t->arg = arg;
 	t->pinned = attr->cpu;
+	t->migrate_to = -1;
 	t->cpu = place(attr);
 	t->detached = attr->detached;
 	t->state = THREAD_WAKING;
 	set_name(t, attr->name);
 	arch_context_init(&t->ctx, t, thread_start, t);
+	registry_add(t);
 	return t;
 }
 
@@ -94,17 +150,13 @@ void thread_exit(void)
 	panic("thread %s ran after it exited", me->name);
 }
 
-static void free_thread(struct thread *t)
-{
-	stack_free(t->stack, t->stack_size);
-}
-
 void thread_reap(struct thread *t)
 {
 	struct thread *joiner;
 
 	if (t->detached) {
-		free_thread(t);
+		t->zombie_next = zombies[this_cpu()->id];
+		zombies[this_cpu()->id] = t;
 		return;
 	}
 	joiner = __atomic_exchange_n(&t->joiner, (struct thread *)1, __ATOMIC_ACQ_REL);
@@ -127,6 +179,49 @@ int thread_join(struct thread *t)
 	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD)
 		thread_yield();                 /* woken early by someone else */
 	free_thread(t);
+	reap_zombies();
+	return 0;
+}
+
+static const char *const state_names[] = {
+	[THREAD_RUNNING] = "running", [THREAD_QUEUED] = "queued",
+	[THREAD_WAITING] = "waiting", [THREAD_WAKING] = "waking",
+	[THREAD_EXITING] = "exiting", [THREAD_DEAD] = "dead",
+	[THREAD_MIGRATING] = "moving",
+};
+
+/* Prints every thread: name, state, CPU, run time, switches. */
+void sched_dump_threads(void)
+{
+	printk("%-16s %-8s %4s %12s %10s\n", "thread", "state", "cpu", "run_us", "switches");
+	WITH_LOCK(&registry_lock) {
+		for (struct thread *t = registry; t; t = t->reg_next)
+			printk("%-16s %-8s %4u %12lu %10lu\n", t->name,
+			       state_names[__atomic_load_n(&t->state, __ATOMIC_RELAXED)],
+			       t->cpu, t->run_ns / 1000, t->switches);
+	}
+	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
+		struct sched_stats s;
+		if (!cpus[i].online)
+			continue;
+		sched_cpu_stats(i, &s);
+		printk("cpu %u: %lu switches, %lu remote wakeups, %lu IPIs sent, %lu avoided, idle %lu us\n",
+		       i, s.switches, s.wakeups_remote, s.ipis_sent, s.ipis_avoided, s.idle_ns / 1000);
+	}
+}
+
+/* Pins the calling thread to `cpu`, moving it there. */
+int thread_pin(int cpu)
+{
+	struct thread *me = thread_self();
+
+	if (cpu < 0 || cpu >= CONFIG_MAX_CPUS || !cpus[cpu].online)
+		return -EINVAL;
+	me->pinned = cpu;
+	if ((unsigned int)cpu != me->cpu) {
+		me->migrate_to = cpu;
+		thread_yield();                 /* the switch path sends us there */
+	}
 	return 0;
 }
 

@@ -272,3 +272,134 @@ KTEST(sched_equal_share_on_one_cpu)
 {
 	KCHECK(t, equal_shares(t) || equal_shares(t));
 }
+
+/* --- pinning, balancing, RCU, the dump --- */
+
+static void pin_and_check(void *arg)
+{
+	int *result = arg;
+	int target = (int)(ncpus_online - 1);
+
+	*result = thread_pin(target) == 0 && (int)this_cpu()->id == target;
+	for (int i = 0; i < 50 && *result; i++) {
+		thread_sleep_ns(100000);
+		*result = (int)this_cpu()->id == target;   /* stays there */
+	}
+}
+
+KTEST(sched_pinning_moves_and_holds)
+{
+	int ok = 0;
+	struct thread *th = thread_create(pin_and_check, &ok, &THREAD_ATTR(.cpu = 0));
+
+	KCHECK_EQ(t, thread_join(th), 0);
+	KCHECK(t, ok);
+	KCHECK_EQ(t, thread_pin(999), -EINVAL);
+}
+
+static volatile bool balance_stop;
+
+static void spin_until_stop(void *arg)
+{
+	unsigned int *cpus_seen = arg;
+
+	while (!balance_stop)
+		__atomic_fetch_or(cpus_seen, 1u << this_cpu()->id, __ATOMIC_RELAXED);
+}
+
+/* Unpinned CPU-bound threads all started on CPU 0 spread over the CPUs. */
+KTEST(sched_balancing_spreads_unpinned_threads)
+{
+	enum { N = 4 };
+	static unsigned int seen[N];
+	struct thread *th[N];
+	unsigned int used = 0;
+
+	if (ncpus_online < 2)
+		return;
+	balance_stop = false;
+	for (int i = 0; i < N; i++) {
+		seen[i] = 0;
+		th[i] = thread_create(spin_until_stop, &seen[i], &THREAD_ATTR(.name = "spread"));
+	}
+	thread_sleep_ns(300000000);
+	balance_stop = true;
+	for (int i = 0; i < N; i++) {
+		KCHECK_EQ(t, thread_join(th[i]), 0);
+		used |= seen[i];
+	}
+	KCHECK(t, used & (used - 1));           /* two or more CPUs' bits */
+}
+
+struct rcu_box {
+	int value;
+	struct rcu_head head;
+};
+
+static struct rcu_box *rcu_current;
+static volatile bool rcu_stop;
+static volatile int rcu_bad_reads, rcu_freed;
+
+static void rcu_reader(void *arg)
+{
+	(void)arg;
+	while (!rcu_stop) {
+		rcu_read_lock();
+		struct rcu_box *b = rcu_dereference(rcu_current);
+		if (b && b->value < 0)
+			rcu_bad_reads++;            /* read a box already "freed" */
+		rcu_read_unlock();
+	}
+}
+
+static void rcu_free_box(struct rcu_head *h)
+{
+	container_of(h, struct rcu_box, head)->value = -1;   /* poison */
+	__atomic_fetch_add(&rcu_freed, 1, __ATOMIC_RELAXED);
+}
+
+KTEST(sched_rcu_readers_never_see_freed_data)
+{
+	static struct rcu_box boxes[40];
+	struct thread *readers[4];
+	int n = (int)MIN(ncpus_online, 4u);
+
+	rcu_stop = false;
+	rcu_bad_reads = rcu_freed = 0;
+	boxes[0].value = 0;
+	rcu_assign_pointer(rcu_current, &boxes[0]);
+	for (int i = 0; i < n; i++)
+		readers[i] = thread_create(rcu_reader, NULL, &THREAD_ATTR(.cpu = i));
+	for (int i = 1; i < 40; i++) {
+		struct rcu_box *old = rcu_current;
+		boxes[i].value = i;
+		rcu_assign_pointer(rcu_current, &boxes[i]);
+		if (i % 2) {
+			synchronize_rcu();
+			rcu_free_box(&old->head);
+		} else {
+			call_rcu(&old->head, rcu_free_box);
+		}
+	}
+	for (uint64_t end = arch_clock_ns() + 2000000000ULL; rcu_freed < 39 && arch_clock_ns() < end;)
+		thread_sleep_ns(1000000);
+	rcu_stop = true;
+	for (int i = 0; i < n; i++)
+		KCHECK_EQ(t, thread_join(readers[i]), 0);
+	KCHECK_EQ(t, rcu_freed, 39);
+	KCHECK_EQ(t, rcu_bad_reads, 0);
+}
+
+KTEST(sched_dump_and_statistics)
+{
+	struct sched_stats before, after;
+	struct thread *th;
+
+	sched_cpu_stats(0, &before);
+	th = thread_create(nothing, NULL, &THREAD_ATTR(.cpu = 0));
+	KCHECK_EQ(t, thread_join(th), 0);
+	sched_cpu_stats(0, &after);
+	KCHECK(t, after.switches >= before.switches + 2);    /* to it and back */
+	KCHECK(t, thread_run_ns(thread_self()) > 0);
+	sched_dump_threads();                   /* prints; must not hang or crash */
+}
