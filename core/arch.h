@@ -48,6 +48,7 @@ static inline struct cpu *this_cpu(void) { return arch_this_cpu(); }
 __attribute__((noreturn)) void kernel_ap_main(void);   /* each AP, once up (core/main.c) */
 bool sched_preempt_wanted(void);        /* after an interrupt (sched/sched.c) */
 void sched_preempted(void);             /* on the preempted thread's stack, irqs off */
+bool sched_addr_in_stack_area(uintptr_t addr);   /* a fault there: a stack overflow */
 
 /* Boot and platform bring-up (arch/x86_64/setup.c), called by kernel_main. */
 void arch_platform_init(struct boot_info *bi);
@@ -73,6 +74,7 @@ uint64_t arch_virt_to_phys(const void *va);
 void *arch_map_mmio(uint64_t pa, size_t len);           /* uncached */
 void *arch_map_phys(uint64_t pa, size_t len);           /* write-back, read-only use */
 void arch_tlb_flush_all(void);
+int arch_map_kernel(uintptr_t va, uint64_t pa, size_t len);   /* 4 KiB pages, RW, NX */
 
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
 __attribute__((noreturn)) void arch_exit(int status);

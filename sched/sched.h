@@ -88,6 +88,7 @@ struct sched_stats {
 	uint64_t switches, wakeups_remote, ipis_sent, ipis_avoided, idle_ns;
 };
 void sched_cpu_stats(unsigned int cpu, struct sched_stats *s);
+uint64_t sched_stack_cached_bytes(void);        /* freed stacks kept for reuse */
 void sched_dump_threads(void);
 
 /* --- sleeping locks --- */

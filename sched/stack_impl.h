@@ -3,7 +3,7 @@
  *
  * Interface: stack_alloc(size) returns the lowest address of a stack of
  * `size` bytes (a power of two from 16 KiB to STACK_MAX), or NULL;
- * stack_free() gives it back.  Both may run with interrupts off.
+ * stack_free() gives it back (it may run with interrupts off).
  */
 #ifndef SCHED_STACK_IMPL_H
 #define SCHED_STACK_IMPL_H
@@ -15,5 +15,7 @@
 
 void *stack_alloc(size_t size);
 void stack_free(void *stack, size_t size);
+uint64_t stack_cached_bytes(void);      /* freed stacks kept for reuse */
+bool stack_area_contains(uintptr_t addr);   /* a fault there is a stack overflow */
 
 #endif

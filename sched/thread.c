@@ -103,7 +103,7 @@ struct thread *thread_alloc(void (*fn)(void *), void *arg, const struct thread_a
 	reap_zombies();
 	if (attr->cpu >= (int)CONFIG_MAX_CPUS || attr->cpu < -1 ||
 	    (attr->cpu >= 0 && !cpus[attr->cpu].online) || size > STACK_MAX ||
-	    size < STACK_MIN)
+	    size < STACK_MIN || (size & (size - 1)))
 		return ERR_PTR(-EINVAL);
 	stack = stack_alloc(size);
 	if (!stack)

@@ -5,6 +5,8 @@
  * Virtual memory layout (one address space for kernel and application):
  *   0 .. 0x00007fffffffffff     the application (lower half); page 0 never mapped
  *   0xffff800000000000 ...      PHYS_MAP_BASE: all RAM, 1 GiB / 2 MiB pages
+ *   0xffffc00000000000 ...      STACK_AREA_BASE: thread stacks, 2 MiB slots,
+ *                               an unmapped guard page below each stack
  *   0xffffffff80000000 ...      KERNEL_VMA: the kernel image, 4 KiB pages, W^X
  */
 #ifndef ARCH_X86_64_ARCH_DEFS_H
@@ -19,6 +21,8 @@
 
 #define KERNEL_VMA       0xffffffff80000000UL
 #define PHYS_MAP_BASE    0xffff800000000000UL
+#define STACK_AREA_BASE  0xffffc00000000000UL   /* thread stacks, with guard pages */
+#define STACK_AREA_SIZE  (1UL << 40)
 
 /* GDT selectors */
 #define GDT_KCODE        0x08

@@ -153,6 +153,21 @@ static void *map_range(uint64_t pa, size_t len, uint64_t flags)
 	return (void *)(PHYS_MAP_BASE + pa);
 }
 
+/* Maps [va, va+len) to [pa, pa+len) in 4 KiB pages, writable, not
+ * executable, in a kernel region that nothing maps yet (the thread-stack
+ * area).  The caller serializes (page tables are shared by all CPUs).
+ * -ENOMEM when a page table cannot be allocated (what was mapped stays). */
+int arch_map_kernel(uintptr_t va, uint64_t pa, size_t len)
+{
+	for (size_t off = 0; off < len; off += PAGE_SIZE) {
+		uint64_t *e = pte_walk(va + off, 1, true);
+		if (!e)
+			return -ENOMEM;
+		*e = (pa + off) | PTE_W | nx_bit | PTE_P;
+	}
+	return 0;
+}
+
 void *arch_map_mmio(uint64_t pa, size_t len)
 {
 	return map_range(pa, len, PTE_W | PTE_PCD | PTE_PWT | nx_bit);

@@ -92,8 +92,11 @@ static __noreturn void exception_report(struct trap_frame *f)
 
 	printk("\nskiff: fatal exception %s (vector %lu), error code 0x%lx, cpu %u\n",
 	       exc_names[f->vector], f->vector, f->error, cpu);
-	if (f->vector == 14)
+	if (f->vector == 14) {
 		print_pf_error(f->error);
+		if (sched_addr_in_stack_area(read_cr2()) && !(f->error & 1))
+			printk("  stack overflow: the address is below a thread's stack (its guard)\n");
+	}
 	print_symbol("  rip ", f->rip);
 	print_registers(f);
 	print_stack_top(f->rsp);

@@ -94,6 +94,9 @@ check "non-canonical address: #GP report" fatal_ok "#GP general protection"
 boot "" --smp 4 "$B/test/kernel.elf" -- crash panic
 check "panic: message and backtrace" \
 	eval 'fatal_ok "panic on cpu 0: deliberate panic" && has "<crash+"'
+boot "" "$B/test/kernel.elf" -- crash stack
+check "stack overflow: the guard page faults and the report says so" \
+	eval 'fatal_ok "#PF page fault" && has "stack overflow" && has "<recurse"'
 boot 'x="unterminated' "$B/kernel.elf"
 check "malformed command line: clear message, clean exit" fatal_ok "malformed command line: an unterminated quote"
 boot "" --smp 4 "$B/maxcpus2/kernel.elf"

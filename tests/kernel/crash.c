@@ -3,8 +3,39 @@
  * boot tests that check the kernel's report and exit status.
  */
 #include "core/kernel.h"
+#include "sched/sched.h"
 
 int crash(const char *kind);
+
+static volatile int recurse_limit = 1 << 30;    /* the compiler must not see "forever" */
+
+static int __attribute__((noinline)) recurse(int depth)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)depth;
+	if (depth >= recurse_limit)
+		return 0;
+	return recurse(depth + 1) + pad[0];
+}
+
+static void recurse_entry(void *arg)
+{
+	(void)arg;
+	recurse(0);
+}
+
+/* A thread with the smallest stack recurses until it hits its guard page. */
+static int overflow_a_stack(void)
+{
+	struct thread *t = thread_create(recurse_entry, NULL,
+					 &THREAD_ATTR(.name = "deep", .stack_size = 16384));
+
+	if (IS_ERR(t))
+		return 3;
+	thread_join(t);
+	return 4;                               /* not reached: the guard faults */
+}
 
 static volatile uintptr_t bad_address;        /* volatile: the compiler must not see the 0 */
 
@@ -29,8 +60,11 @@ __attribute__((noinline)) int crash(const char *kind)
 	else if (strcmp(kind, "gp") == 0) {
 		bad_address = 0x8000000000000000UL;    /* non-canonical */
 		return crash_null();
-	} else if (strcmp(kind, "panic") == 0)
+	} else if (strcmp(kind, "panic") == 0) {
 		panic("deliberate panic from the crash test");
+	} else if (strcmp(kind, "stack") == 0) {
+		return overflow_a_stack();
+	}
 	printk("crash: unknown kind '%s'\n", kind);
 	return 2;
 }

@@ -5,6 +5,7 @@
 #include "core/ktest.h"
 #include "core/arch.h"
 #include "sched/sched.h"
+#include "core/mm.h"
 
 static int ran;
 
@@ -34,8 +35,14 @@ static void nothing(void *arg)
 	(void)arg;
 }
 
+/* Stacks are reused: creating and joining many threads takes no memory
+ * beyond the freed stacks kept for reuse (and a page table or two). */
 KTEST(sched_create_join_churn_on_every_cpu)
 {
+	struct mm_stats before, after;
+	uint64_t cached_before = sched_stack_cached_bytes();
+
+	mm_stats(&before);
 	for (int i = 0; i < 200; i++) {
 		struct thread *th = thread_create(nothing, NULL,
 						  &THREAD_ATTR(.cpu = (int)(i % ncpus_online)));
@@ -44,6 +51,9 @@ KTEST(sched_create_join_churn_on_every_cpu)
 			return;
 		KCHECK_EQ(t, thread_join(th), 0);
 	}
+	mm_stats(&after);
+	KCHECK(t, after.used_bytes <= before.used_bytes +
+		  (sched_stack_cached_bytes() - cached_before) + 64 * 1024);
 }
 
 KTEST(sched_sleep_lasts_at_least_its_time)
