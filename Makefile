@@ -40,6 +40,7 @@ KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c libc
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC))
 APP_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard $(APP)/*.c)) $(BUILD)/app_name.o
 TEST_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/kernel/*.c)) $(BUILD)/test_name.o
+BENCH_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard bench/kernel/*.c))
 
 .PHONY: all run check iso bench unit clean deps
 all: $(BUILD)/kernel.elf
@@ -100,6 +101,7 @@ endef
 
 $(eval $(call link_image,kernel,$(KERNEL_OBJ) $(APP_OBJ)))
 $(eval $(call link_image,test/kernel,$(KERNEL_OBJ) $(TEST_OBJ)))
+$(eval $(call link_image,bench/kernel,$(KERNEL_OBJ) $(BENCH_OBJ)))
 
 # --- the GRUB ISO (its kernel command line: make iso ISO_CMDLINE='-- args') ---
 ISO_CMDLINE ?=
@@ -168,7 +170,7 @@ $(BUILD)/third_party/lwip/.skiff-fetched:
 	scripts/deps source --pristine lwip $(BUILD)/third_party
 .PHONY: third-party
 
-bench: $(BUILD)/kernel.elf $(BUILD)/bench/stub.elf
+bench: $(BUILD)/kernel.elf $(BUILD)/bench/stub.elf $(BUILD)/bench/kernel.elf
 	@scripts/deps
 	BUILD=$(BUILD) bench/run
 

@@ -58,13 +58,16 @@ void fair_account(struct sched_cpu *sc, struct thread *t, uint64_t now)
 {
 	uint64_t from = sc->switched_at;
 
+	double s_now;
+
 	sc->switched_at = now;
 	if (now <= from)
 		return;
+	s_now = scale_at(sc, now);              /* the one e^x of a switch */
 	t->run_ns += now - from;
-	if (t == sc->idle)
-		return;
-	t->fair_key += TAU_NS * (scale_at(sc, now) - scale_at(sc, from));
+	if (t != sc->idle)
+		t->fair_key += TAU_NS * (s_now - sc->scale_now);
+	sc->scale_now = s_now;
 }
 
 /* Moves this CPU's origin to `now` once the scale has grown large. */
@@ -93,6 +96,7 @@ void fair_renormalize(struct sched_cpu *sc, uint64_t now)
 		rq_insert(&sc->rq, &t->rq_node, t->fair_key);
 	}
 	sc->fair_base = (double)now;
+	sc->scale_now = scale_at(sc, sc->switched_at);
 }
 
 /* A thread arriving in this CPU's run queue: its key in our scale, and not
@@ -107,14 +111,14 @@ void fair_adopt(struct sched_cpu *sc, struct thread *t)
 		t->fair_base = sc->fair_base;
 	}
 	floor = n ? rq_key(n) : sc->current->fair_key;
-	floor -= MAX_SLICE_NS * scale_at(sc, arch_clock_ns());
+	floor -= MAX_SLICE_NS * sc->scale_now;
 	if (t->fair_key < floor)
 		t->fair_key = floor;
 }
 
 static double margin(struct sched_cpu *sc)
 {
-	return HYSTERESIS_NS * scale_at(sc, arch_clock_ns());
+	return HYSTERESIS_NS * sc->scale_now;   /* the scale at the last switch: close enough */
 }
 
 bool fair_should_preempt(struct sched_cpu *sc, struct thread *cur, struct thread *t)
@@ -134,7 +138,8 @@ uint64_t fair_slice_ns(struct sched_cpu *sc, struct thread *cur, uint64_t now)
 	if (!n)
 		return MAX_SLICE_NS;
 	lead = rq_key(n) + margin(sc) - cur->fair_key;
-	ns = lead / scale_at(sc, now);
+	(void)now;
+	ns = lead / sc->scale_now;
 	if (ns < (double)MIN_SLICE_NS)
 		return MIN_SLICE_NS;
 	return ns > (double)MAX_SLICE_NS ? MAX_SLICE_NS : (uint64_t)ns;

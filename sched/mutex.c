@@ -23,6 +23,7 @@ struct mutex_waiter {
 	struct thread *thread;
 	struct mutex_waiter *next;
 	bool woken;                     /* set by the thread that gives us the mutex */
+	bool handed;                    /* ... once it no longer touches us or our thread */
 };
 
 void mutex_init(struct mutex *m, bool recursive)
@@ -66,15 +67,21 @@ static bool no_waiters(struct mutex *m)
 	       !__atomic_load_n(&m->pushed, __ATOMIC_SEQ_CST);
 }
 
-/* Makes w's thread the owner.  After the store to woken, w may be gone. */
+/* Makes w's thread the owner.  The waiter may see `woken` and run on before
+ * sched_wake() returns; it then waits for `handed`, so that its record and
+ * its thread outlive our last touch of them.  Preemption is off in between,
+ * so that wait is a few instructions long. */
 static void give_to(struct mutex *m, struct mutex_waiter *w)
 {
 	struct thread *t = w->thread;
 
 	m->owner = t;
 	m->depth = 1;
+	preempt_disable();
 	__atomic_store_n(&w->woken, true, __ATOMIC_RELEASE);
 	sched_wake(t);
+	__atomic_store_n(&w->handed, true, __ATOMIC_RELEASE);
+	preempt_enable();
 }
 
 static void wait_for_mutex(struct mutex_waiter *w)
@@ -83,10 +90,12 @@ static void wait_for_mutex(struct mutex_waiter *w)
 		sched_prepare_wait();
 		if (__atomic_load_n(&w->woken, __ATOMIC_ACQUIRE)) {
 			sched_cancel_wait();
-			return;
+			break;
 		}
 		sched_wait();
 	}
+	while (!__atomic_load_n(&w->handed, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
 }
 
 /* Takes the hand-off token if one is there; true if we now own m. */
@@ -111,7 +120,7 @@ static bool take_handoff(struct mutex *m, struct mutex_waiter *w)
 void mutex_lock(struct mutex *m)
 {
 	struct thread *me = thread_self();
-	struct mutex_waiter w = { me, NULL, false };
+	struct mutex_waiter w = { me, NULL, false, false };
 
 	if (m->owner == me) {
 		ASSERT(m->recursive);           /* else: a deadlock on ourselves */

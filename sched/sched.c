@@ -26,36 +26,40 @@ static uint64_t now_ns(void)
 
 /* --- the one-shot deadline --- */
 
+/* Programming the timer is a VM exit (an emulated device access under
+ * TCG), so it is done only when the earliest deadline moves earlier than
+ * what the hardware holds.  A later or cancelled deadline leaves the
+ * hardware armed: it fires early, finds nothing expired, and re-arms for
+ * what is really next. */
 static void program_deadline(struct sched_cpu *sc)
 {
 	struct timerq_node *first = timerq_earliest(&sc->timers);
+	uint64_t want = first ? timerq_deadline(first) : 0;
 
-	arch_timer_oneshot(first ? timerq_deadline(first) : 0);
+	if (!want || (sc->programmed && sc->programmed <= want))
+		return;
+	sc->programmed = want;
+	arch_timer_oneshot(want);
 }
 
 void sched_timer_arm(struct sched_timer *tm, uint64_t deadline_ns)
 {
 	struct sched_cpu *sc = sched_this_cpu();
 
-	if (timerq_queued(&tm->node))
-		timerq_cancel(&sc->timers, &tm->node);
-	timerq_insert(&sc->timers, &tm->node, deadline_ns ? deadline_ns : 1);
-	if (timerq_earliest(&sc->timers) == &tm->node)
-		program_deadline(sc);
+	timerq_insert(&sc->timers, &tm->node, deadline_ns ? deadline_ns : 1);   /* moves it if queued */
+	program_deadline(sc);
 }
 
 void sched_timer_cancel(struct sched_timer *tm)
 {
-	struct sched_cpu *sc = sched_this_cpu();
-
-	if (timerq_cancel(&sc->timers, &tm->node))
-		program_deadline(sc);
+	timerq_cancel(&sched_this_cpu()->timers, &tm->node);
 }
 
 static void run_expired_timers(struct sched_cpu *sc)
 {
 	struct timerq_node *n;
 
+	sc->programmed = 0;                     /* it fired */
 	while ((n = timerq_pop_expired(&sc->timers, now_ns())))
 		container_of(n, struct sched_timer, node)->fn(container_of(n, struct sched_timer, node));
 	program_deadline(sc);
@@ -80,23 +84,14 @@ void sched_enqueue_local(struct thread *t)
 		sched_timer_cancel(&t->timer);
 	fair_adopt(sc, t);
 	rq_insert(&sc->rq, &t->rq_node, t->fair_key);
+	/* No switch right here (a waker usually has more to do, often with a
+	 * lock held that the woken thread would block on): the current thread's
+	 * slice now ends, at the next interrupt if the newcomer should run
+	 * first, or when the fairness margin is crossed (at least 1 ms). */
 	if (fair_should_preempt(sc, sc->current, t))
 		sc->resched = true;
-	else if (!timerq_queued(&sc->slice.node) && sc->current != sc->idle)
-		arm_slice(sc, sc->current, now_ns());   /* the current thread's slice now ends */
-}
-
-/* Where a thread may be preempted without an interrupt: after it made
- * another thread runnable on its own CPU. */
-void sched_preempt_point(void)
-{
-	struct sched_cpu *sc = sched_this_cpu();
-
-	if (sc->resched && !sc->current->preempt_count && arch_irq_enabled()) {
-		arch_irq_disable();
-		sched_switch();
-		arch_irq_enable();
-	}
+	if (sc->current != sc->idle)
+		arm_slice(sc, sc->current, now_ns());
 }
 
 /* A thread this CPU received.  It may still be the current thread, woken
@@ -185,7 +180,6 @@ bool sched_wake(struct thread *t)
 	flags = arch_irq_save();
 	sched_send_to_cpu(t, sched_wake_target(t));
 	arch_irq_restore(flags);
-	sched_preempt_point();
 	return true;
 }
 
@@ -246,12 +240,19 @@ static struct thread *pick_next(struct sched_cpu *sc, struct thread *prev, bool 
 	return n ? container_of(n, struct thread, rq_node) : sc->idle;
 }
 
+/* The end of next's slice, when others wait.  An armed slice timer that
+ * ends sooner is left alone: when it fires, the switch path decides again
+ * (with hysteresis) and re-arms; so a switch rarely reprograms the timer. */
 static void arm_slice(struct sched_cpu *sc, struct thread *next, uint64_t now)
 {
-	if (rq_count(&sc->rq) && next != sc->idle)
-		sched_timer_arm(&sc->slice, now + fair_slice_ns(sc, next, now));
-	else if (timerq_queued(&sc->slice.node))
+	uint64_t end;
+
+	if (!rq_count(&sc->rq) || next == sc->idle) {
 		sched_timer_cancel(&sc->slice);
+		return;
+	}
+	end = now + fair_slice_ns(sc, next, now);
+	sched_timer_arm(&sc->slice, end);
 }
 
 /* After a switch, on the new thread's stack: the previous thread may have
@@ -453,6 +454,7 @@ static void init_cpu(unsigned int id)
 
 	rq_init(&sc->rq);
 	timerq_init(&sc->timers);
+	sc->scale_now = 1.0;                    /* e^0: fair_base and switched_at are 0 */
 	sc->slice.fn = slice_expired;
 	rings = alloc_permanent(n * sizeof(*rings));
 	for (unsigned int from = 0; from < n; from++) {

@@ -153,4 +153,19 @@ bool sem_down_until(struct semaphore *s, uint64_t deadline_ns);
 bool sem_trydown(struct semaphore *s);
 void sem_up(struct semaphore *s);
 
+/* --- futexes (sched/futex.c): Linux futex(2) semantics, negative errno --- */
+
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffu
+
+/* Sleeps if *uaddr == val (else -EAGAIN) until woken (0) or the absolute
+ * deadline on arch_clock_ns() passes (-ETIMEDOUT; 0: none).  -EINVAL for a
+ * zero bitset or a misaligned uaddr; -EFAULT for the null page. */
+int futex_wait(uint32_t *uaddr, uint32_t val, uint64_t deadline_ns, uint32_t bitset);
+/* Wakes up to nr waiters (nr <= 0: one, as Linux) whose bitset meets bitset. */
+int futex_wake(uint32_t *uaddr, int nr, uint32_t bitset);
+/* Wakes up to nr_wake waiters on uaddr and moves up to nr_requeue more to
+ * uaddr2; with cmpval, -EAGAIN unless *uaddr == *cmpval.  Returns woken + moved. */
+int futex_requeue(uint32_t *uaddr, int nr_wake, uint32_t *uaddr2, int nr_requeue,
+		  const uint32_t *cmpval);
+
 #endif

@@ -72,6 +72,8 @@ struct sched_cpu {
 	uint64_t switched_at;           /* ns: when current started running */
 	double fair_base;               /* ns: time origin of fair keys here */
 	struct sched_timer slice;       /* end of the current thread's slice */
+	uint64_t programmed;            /* deadline the hardware timer holds; 0: none */
+	double scale_now;               /* fair.c: e^((switched_at - fair_base)/TAU) */
 	struct thread *switched_from;   /* set just before each arch_switch */
 	struct spsc_ring *inbox[CONFIG_MAX_CPUS];   /* [i]: woken threads sent by CPU i */
 	uint64_t inbox_mask;            /* bit i: inbox[i] may hold some; atomic */
@@ -95,7 +97,6 @@ void sched_enqueue_local(struct thread *t);     /* irqs off, t->cpu == this CPU 
 void sched_timer_arm(struct sched_timer *tm, uint64_t deadline_ns);   /* irqs off */
 void sched_timer_cancel(struct sched_timer *tm);                       /* irqs off */
 void sched_send_to_cpu(struct thread *t, unsigned int cpu);           /* t is WAKING */
-void sched_preempt_point(void);                 /* switch now if one is due */
 
 /* balance.c */
 void sched_serve_pulls(struct sched_cpu *sc);

@@ -136,7 +136,6 @@ struct thread *thread_create(void (*fn)(void *), void *arg, const struct thread_
 	flags = arch_irq_save();
 	sched_send_to_cpu(t, t->cpu);
 	arch_irq_restore(flags);
-	sched_preempt_point();
 	return t;
 }
 

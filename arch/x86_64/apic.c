@@ -146,25 +146,47 @@ void arch_ipi_set_handler(void (*fn)(void))
 
 /* --- LAPIC timer, for time.c --- */
 
+/* Each register write is a VM exit, so the timer's mode (LVT, divider) is
+ * written only when it changes; arming is then one write.  Per CPU. */
+enum timer_mode { TIMER_OFF, TIMER_DEADLINE, TIMER_COUNT };
+static enum timer_mode timer_mode[CONFIG_MAX_CPUS];
+
+static void timer_set_mode(enum timer_mode m)
+{
+	unsigned int id = this_cpu()->id;
+
+	if (timer_mode[id] == m)
+		return;
+	timer_mode[id] = m;
+	if (m == TIMER_DEADLINE) {
+		apic_write(APIC_LVT_TIMER, VEC_TIMER | (2 << 17));
+		__asm__ volatile("mfence" : : : "memory");    /* SDM: before the MSR write */
+	} else if (m == TIMER_COUNT) {
+		apic_write(APIC_TIMER_DIV, 0xb);              /* divide by 1 */
+		apic_write(APIC_LVT_TIMER, VEC_TIMER);        /* one-shot */
+	} else {
+		apic_write(APIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	}
+}
+
 void apic_timer_arm_deadline(uint64_t tsc)
 {
-	apic_write(APIC_LVT_TIMER, VEC_TIMER | (2 << 17));   /* TSC-deadline mode */
+	timer_set_mode(TIMER_DEADLINE);
 	wrmsr(MSR_TSC_DEADLINE, tsc);
 }
 
 void apic_timer_arm_count(uint32_t count)
 {
-	apic_write(APIC_TIMER_DIV, 0xb);                      /* divide by 1 */
-	apic_write(APIC_LVT_TIMER, VEC_TIMER);                /* one-shot */
+	timer_set_mode(TIMER_COUNT);
 	apic_write(APIC_TIMER_INIT, count);
 }
 
 void apic_timer_stop(void)
 {
-	apic_write(APIC_TIMER_INIT, 0);
-	if (x86_cpu.tsc_deadline)
+	if (timer_mode[this_cpu()->id] == TIMER_DEADLINE)
 		wrmsr(MSR_TSC_DEADLINE, 0);
-	apic_write(APIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	else if (timer_mode[this_cpu()->id] == TIMER_COUNT)
+		apic_write(APIC_TIMER_INIT, 0);
 }
 
 uint32_t apic_timer_current(void)
