@@ -26,6 +26,26 @@
 	.endm
 	.noaltmacro
 
+	/* Pops a struct trap_frame's registers, vector and error code. */
+	.macro pop_frame
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	add $16, %rsp                       /* vector, error code */
+	.endm
+
 	.text
 	.balign 16
 	.globl trap_stubs
@@ -101,22 +121,7 @@ trap_common:
 	jmp 4f
 3:	fxrstor64 (%rsp)
 4:	mov %rbx, %rsp
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
-	add $16, %rsp                       /* vector, error code */
+	pop_frame
 	iretq
 
 	/* On the preempted thread's stack: [FPU copy][struct trap_frame copy]. */
@@ -131,22 +136,7 @@ preempt:
 	jmp 6f
 5:	fxrstor64 (%rsp)
 6:	add fpu_copy_size(%rip), %rsp
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
-	add $16, %rsp
+	pop_frame
 	iretq
 
 	.data
