@@ -85,6 +85,7 @@ void arch_switch(struct arch_context *from, struct arch_context *to);
 void arch_context_init(struct arch_context *c, void *stack_top,
 		       void (*entry)(void *), void *arg);
 void arch_set_tls(uint64_t fs_base);     /* the thread pointer (%fs base) */
+uint64_t arch_get_tls(void);
 
 /* Console (arch/x86_64/serial.c): raw bytes out, no locking. */
 void arch_console_write(const char *s, size_t len);

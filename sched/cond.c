@@ -5,7 +5,8 @@
  * waiter's record lives on the waiter's stack.  Signal takes the oldest
  * waiter off the list, marks it and wakes it.  A waiter whose deadline
  * passes takes itself off the list, unless a signal got there first, in
- * which case the signal counts (no wakeup is lost).
+ * which case the signal counts (no wakeup is lost).  Semaphores and
+ * reader-writer locks are a count or two guarded by a mutex and a condvar.
  */
 #include "sched/sched_impl.h"
 
@@ -152,5 +153,50 @@ void sem_up(struct semaphore *s)
 	WITH_LOCK(&s->lock) {
 		s->count++;
 		cond_signal(&s->cv);
+	}
+}
+
+/* --- reader-writer locks --- */
+
+void rwlock_init(struct rwlock *rw)
+{
+	memset(rw, 0, sizeof(*rw));
+}
+
+void rwlock_read_lock(struct rwlock *rw)
+{
+	WITH_LOCK(&rw->lock) {
+		while (rw->writer || rw->writers_waiting)
+			cond_wait(&rw->cv, &rw->lock);
+		rw->readers++;
+	}
+}
+
+void rwlock_read_unlock(struct rwlock *rw)
+{
+	WITH_LOCK(&rw->lock) {
+		ASSERT(rw->readers > 0);
+		if (--rw->readers == 0)
+			cond_broadcast(&rw->cv);
+	}
+}
+
+void rwlock_write_lock(struct rwlock *rw)
+{
+	WITH_LOCK(&rw->lock) {
+		rw->writers_waiting++;
+		while (rw->writer || rw->readers)
+			cond_wait(&rw->cv, &rw->lock);
+		rw->writers_waiting--;
+		rw->writer = true;
+	}
+}
+
+void rwlock_write_unlock(struct rwlock *rw)
+{
+	WITH_LOCK(&rw->lock) {
+		ASSERT(rw->writer);
+		rw->writer = false;
+		cond_broadcast(&rw->cv);
 	}
 }

@@ -52,6 +52,7 @@ void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 const char *thread_name(const struct thread *t);
 int thread_pin(int cpu);                        /* pins (and moves) the caller */
+void thread_set_tls(uint64_t fs_base);          /* the caller's TLS pointer, kept across switches */
 unsigned int thread_cpu(const struct thread *t);
 uint64_t thread_run_ns(const struct thread *t);  /* CPU time used so far */
 
@@ -140,6 +141,24 @@ void cond_wait(struct condvar *c, struct mutex *m);
 bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns);
 void cond_signal(struct condvar *c);
 void cond_broadcast(struct condvar *c);
+
+/* A reader-writer lock: many readers or one writer; a waiting writer
+ * holds off new readers, so writers are not starved. */
+struct rwlock {
+	struct mutex lock;
+	struct condvar cv;
+	unsigned int readers;
+	unsigned int writers_waiting;
+	bool writer;
+};
+
+#define RWLOCK_INIT { MUTEX_INIT, CONDVAR_INIT, 0, 0, false }
+
+void rwlock_init(struct rwlock *rw);
+void rwlock_read_lock(struct rwlock *rw);
+void rwlock_read_unlock(struct rwlock *rw);
+void rwlock_write_lock(struct rwlock *rw);
+void rwlock_write_unlock(struct rwlock *rw);
 
 struct semaphore {
 	struct mutex lock;

@@ -209,6 +209,15 @@ void sched_dump_threads(void)
 	}
 }
 
+void thread_set_tls(uint64_t fs_base)
+{
+	unsigned long flags = arch_irq_save();
+
+	thread_self()->fs_base = fs_base;
+	arch_set_tls(fs_base);
+	arch_irq_restore(flags);
+}
+
 /* Pins the calling thread to `cpu`, moving it there. */
 int thread_pin(int cpu)
 {

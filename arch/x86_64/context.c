@@ -40,3 +40,8 @@ void arch_set_tls(uint64_t fs_base)
 {
 	wrmsr(MSR_FS_BASE, fs_base);
 }
+
+uint64_t arch_get_tls(void)
+{
+	return rdmsr(MSR_FS_BASE);
+}

@@ -413,3 +413,78 @@ KTEST(sched_dump_and_statistics)
 	KCHECK(t, thread_run_ns(thread_self()) > 0);
 	sched_dump_threads();                   /* prints; must not hang or crash */
 }
+
+/* --- TLS pointer and reader-writer lock --- */
+
+static void tls_checker(void *arg)
+{
+	int *ok = arg;
+
+	thread_set_tls((uint64_t)(uintptr_t)arg);
+	for (int i = 0; i < 200; i++) {
+		thread_yield();
+		if (arch_get_tls() != (uint64_t)(uintptr_t)arg)
+			*ok = 0;
+	}
+}
+
+KTEST(sched_tls_pointer_follows_its_thread)
+{
+	static int ok_a = 1, ok_b = 1;
+	struct thread *a = thread_create(tls_checker, &ok_a, &THREAD_ATTR(.cpu = 0));
+	struct thread *b = thread_create(tls_checker, &ok_b, &THREAD_ATTR(.cpu = 0));
+
+	KCHECK_EQ(t, thread_join(a), 0);
+	KCHECK_EQ(t, thread_join(b), 0);
+	KCHECK(t, ok_a && ok_b);
+}
+
+struct rw_test {
+	struct rwlock rw;
+	int value[2];                   /* a writer keeps value[0] == value[1] */
+	int torn, readers_inside, max_readers;
+	volatile bool stop;
+};
+
+static void rw_reader(void *arg)
+{
+	struct rw_test *r = arg;
+
+	while (!r->stop) {
+		rwlock_read_lock(&r->rw);
+		int inside = __atomic_add_fetch(&r->readers_inside, 1, __ATOMIC_RELAXED);
+		if (inside > r->max_readers)
+			r->max_readers = inside;
+		if (r->value[0] != r->value[1])
+			r->torn++;
+		thread_yield();
+		__atomic_sub_fetch(&r->readers_inside, 1, __ATOMIC_RELAXED);
+		rwlock_read_unlock(&r->rw);
+	}
+}
+
+KTEST(sched_rwlock_readers_share_writers_exclude)
+{
+	static struct rw_test r;
+	struct thread *th[4];
+
+	rwlock_init(&r.rw);
+	r.stop = false;
+	r.torn = r.max_readers = r.readers_inside = 0;
+	for (int i = 0; i < 4; i++)
+		th[i] = thread_create(rw_reader, &r, &THREAD_ATTR(.cpu = (int)(i % ncpus_online)));
+	for (int i = 0; i < 300; i++) {
+		rwlock_write_lock(&r.rw);
+		KCHECK_EQ(t, r.readers_inside, 0);
+		r.value[0]++;
+		thread_yield();                 /* readers must not see the halfway state */
+		r.value[1]++;
+		rwlock_write_unlock(&r.rw);
+		thread_yield();
+	}
+	r.stop = true;
+	for (int i = 0; i < 4; i++)
+		KCHECK_EQ(t, thread_join(th[i]), 0);
+	KCHECK_EQ(t, r.torn, 0);
+	KCHECK(t, r.max_readers >= 2);          /* readers did share the lock */
+}
