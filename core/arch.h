@@ -76,6 +76,19 @@ void *arch_map_phys(uint64_t pa, size_t len);           /* write-back, read-only
 void arch_tlb_flush_all(void);
 int arch_map_kernel(uintptr_t va, uint64_t pa, size_t len);   /* 4 KiB pages, RW, NX */
 
+/* The application's half (arch/x86_64/uspace.c): one page at a time, 4 KiB
+ * (level 1) or 2 MiB (level 2); no TLB flush: batch, then shoot down once.
+ * Callers serialize (the VM layer's mutex). */
+#define ARCH_PROT_READ  1
+#define ARCH_PROT_WRITE 2
+#define ARCH_PROT_EXEC  4
+int arch_user_map(uintptr_t va, uint64_t pa, int level, unsigned int prot);
+uint64_t arch_user_unmap(uintptr_t va, int *level);       /* the frame, or 0 */
+int arch_user_protect(uintptr_t va, unsigned int prot);
+int arch_user_split(uintptr_t va);                        /* 2 MiB -> 512 x 4 KiB */
+uint64_t arch_user_query(uintptr_t va, int *level, unsigned int *prot);
+void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
+
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
 __attribute__((noreturn)) void arch_exit(int status);
 __attribute__((noreturn)) void arch_exit_panic(void);

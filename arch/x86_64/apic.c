@@ -57,6 +57,7 @@ static void ipi_irq(struct trap_frame *f)
 
 	(void)f;
 	c->ipis_received++;
+	tlb_shootdown_irq();
 	if (c->ipi_fn) {
 		void (*fn)(void *) = c->ipi_fn;
 		c->ipi_fn = NULL;

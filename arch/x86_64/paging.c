@@ -13,20 +13,13 @@
 #include "core/boot.h"
 #include "core/bootmem.h"
 
-#define PTE_P    (1ULL << 0)
-#define PTE_W    (1ULL << 1)
-#define PTE_PWT  (1ULL << 3)
-#define PTE_PCD  (1ULL << 4)
-#define PTE_PS   (1ULL << 7)
-#define PTE_NX   (1ULL << 63)
-#define PTE_ADDR 0x000ffffffffff000ULL
 
 extern const char __kernel_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[], __kernel_end[];
 
 static uint64_t *kernel_pml4;
 static bool direct_map_ready;
-static uint64_t nx_bit;
+uint64_t nx_bit;
 
 void *arch_phys_to_virt(uint64_t pa)
 {
@@ -56,7 +49,7 @@ static unsigned int pt_index(uintptr_t va, int level)   /* level 4 = PML4 */
 }
 
 /* Returns the entry for va at `level`, creating tables above it as needed. */
-static uint64_t *pte_walk(uintptr_t va, int level, bool create)
+uint64_t *pte_walk(uintptr_t va, int level, bool create)
 {
 	uint64_t *table = kernel_pml4;
 

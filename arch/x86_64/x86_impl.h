@@ -8,6 +8,7 @@
 
 #include "core/arch.h"
 #include "core/kernel.h"
+#include "core/bootmem.h"
 
 #define MSR_APIC_BASE       0x1b
 #define MSR_TSC_DEADLINE    0x6e0
@@ -93,6 +94,16 @@ void trap_set_irq_handler(unsigned int vector, void (*fn)(struct trap_frame *f))
 void serial_init(void);
 
 /* paging.c */
+#define PTE_P    (1ULL << 0)
+#define PTE_W    (1ULL << 1)
+#define PTE_PWT  (1ULL << 3)
+#define PTE_PCD  (1ULL << 4)
+#define PTE_PS   (1ULL << 7)
+#define PTE_NONE (1ULL << 9)         /* software: a PROT_NONE page, not present */
+#define PTE_NX   (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+extern uint64_t nx_bit;              /* PTE_NX where the CPU has it, else 0 */
+uint64_t *pte_walk(uintptr_t va, int level, bool create);   /* level 1 = 4 KiB */
 void paging_init(const struct boot_info *bi);
 bool paging_is_mapped(uintptr_t va);   /* readable without a fault */
 uint64_t paging_pte(uintptr_t va);
@@ -106,6 +117,9 @@ void apic_eoi(void);
 uint32_t apic_id(void);
 void apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool sipi_only);
 void apic_send_init(uint32_t apic_id);
+
+/* uspace.c */
+void tlb_shootdown_irq(void);
 void ioapic_init(void);
 int ioapic_route_isa(unsigned int irq, unsigned int vector, unsigned int cpu);
 int ioapic_mask_isa(unsigned int irq);

@@ -1,0 +1,214 @@
+/*
+ * arch/x86_64/uspace.c - page tables of the application's half of the
+ * address space, and TLB shootdown.
+ *
+ * Interface (core/arch.h): arch_user_map/unmap/protect/query work on one
+ * page, 4 KiB (level 1) or 2 MiB (level 2), in the lower half;
+ * arch_user_split turns a 2 MiB page into 512 4 KiB pages onto the same
+ * frames with the same protection, so contents are preserved.  None of
+ * them flushes the TLB: the caller batches its changes and then calls
+ * arch_tlb_shootdown() once for the range.  The caller serializes all of
+ * these (the VM layer holds its address-space mutex): page tables and the
+ * one shootdown request are shared by every CPU.
+ *
+ * PROT_NONE pages keep their frame in a not-present entry marked PTE_NONE,
+ * so that a later mprotect can bring them back.
+ */
+#include "arch/x86_64/x86_impl.h"
+#include "core/mm.h"
+
+#define USER_TOP 0x0000800000000000ULL
+
+static uint64_t prot_bits(unsigned int prot)
+{
+	uint64_t f = (prot & ARCH_PROT_EXEC) ? 0 : nx_bit;
+
+	if (!(prot & (ARCH_PROT_READ | ARCH_PROT_WRITE | ARCH_PROT_EXEC)))
+		return f | PTE_NONE;
+	f |= PTE_P;
+	if (prot & ARCH_PROT_WRITE)
+		f |= PTE_W;
+	return f;
+}
+
+static unsigned int bits_prot(uint64_t e)
+{
+	if (!(e & PTE_P))
+		return 0;
+	return ARCH_PROT_READ | ((e & PTE_W) ? ARCH_PROT_WRITE : 0) |
+	       ((e & PTE_NX) || !nx_bit ? 0 : ARCH_PROT_EXEC);
+}
+
+static bool bad_page(uintptr_t va, int level)
+{
+	uint64_t size = level == 2 ? HUGE_PAGE_SIZE : PAGE_SIZE;
+
+	return (level != 1 && level != 2) || (va & (size - 1)) || va == 0 || va + size > USER_TOP;
+}
+
+static bool present(uint64_t e)
+{
+	return e & (PTE_P | PTE_NONE);
+}
+
+/* A 2 MiB page may replace a page table whose entries are all empty (what
+ * unmapping 4 KiB pages leaves); the table is freed. */
+static bool drop_empty_table(uint64_t *pd)
+{
+	uint64_t *pt;
+
+	if (!(*pd & PTE_P) || (*pd & PTE_PS))
+		return !present(*pd);
+	pt = arch_phys_to_virt(*pd & PTE_ADDR);
+	for (unsigned int i = 0; i < 512; i++) {
+		if (present(pt[i]))
+			return false;
+	}
+	page_free(*pd & PTE_ADDR, 0);
+	*pd = 0;
+	return true;
+}
+
+int arch_user_map(uintptr_t va, uint64_t pa, int level, unsigned int prot)
+{
+	uint64_t *e;
+
+	if (bad_page(va, level))
+		return -EINVAL;
+	e = pte_walk(va, level, true);
+	if (!e)
+		return -ENOMEM;                 /* no page table, or a huge page is in the way */
+	if (level == 2 ? !drop_empty_table(e) : present(*e))
+		return -EEXIST;
+	*e = pa | prot_bits(prot) | (level == 2 ? PTE_PS : 0);
+	return 0;
+}
+
+/* The entry for va at `level`, or NULL when none is there. */
+static uint64_t *entry(uintptr_t va, int *level)
+{
+	uint64_t *e = pte_walk(va, 2, false);
+
+	if (e && (*e & PTE_PS)) {
+		*level = 2;
+		return e;
+	}
+	*level = 1;
+	return pte_walk(va, 1, false);
+}
+
+uint64_t arch_user_query(uintptr_t va, int *level, unsigned int *prot)
+{
+	uint64_t *e;
+	int l;
+
+	if (va >= USER_TOP || !(e = entry(va, &l)) || !present(*e))
+		return 0;
+	if (level)
+		*level = l;
+	if (prot)
+		*prot = bits_prot(*e);
+	return *e & PTE_ADDR & ~(l == 2 ? HUGE_PAGE_SIZE - 1 : 0);
+}
+
+uint64_t arch_user_unmap(uintptr_t va, int *level)
+{
+	uint64_t *e, pa;
+	int l;
+
+	if (va >= USER_TOP || !(e = entry(va, &l)) || !present(*e))
+		return 0;
+	pa = *e & PTE_ADDR & ~(l == 2 ? HUGE_PAGE_SIZE - 1 : 0);
+	*e = 0;
+	if (level)
+		*level = l;
+	return pa;
+}
+
+int arch_user_protect(uintptr_t va, unsigned int prot)
+{
+	uint64_t *e;
+	int l;
+
+	if (va >= USER_TOP || !(e = entry(va, &l)) || !present(*e))
+		return -ENOENT;
+	*e = (*e & PTE_ADDR) | prot_bits(prot) | (l == 2 ? PTE_PS : 0);
+	return 0;
+}
+
+int arch_user_split(uintptr_t va)
+{
+	uint64_t *pd = pte_walk(va & ~(HUGE_PAGE_SIZE - 1), 2, false), *pt, table_pa, old;
+
+	if (va >= USER_TOP || !pd || !(*pd & PTE_PS))
+		return -EINVAL;
+	table_pa = bootmem_alloc(PAGE_SIZE, PAGE_SIZE, ~0ULL);   /* the page allocator, after boot */
+	if (!table_pa)
+		return -ENOMEM;
+	pt = arch_phys_to_virt(table_pa);
+	old = *pd;
+	for (unsigned int i = 0; i < 512; i++)
+		pt[i] = ((old & PTE_ADDR) + i * PAGE_SIZE) | (old & ~(PTE_ADDR | PTE_PS));
+	/* One store swaps the 2 MiB entry for the table: any CPU sees either. */
+	__atomic_store_n(pd, table_pa | PTE_P | PTE_W, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* --- TLB shootdown --- */
+
+#define FLUSH_ALL_PAGES 64              /* beyond this, reload CR3 instead */
+
+static struct {
+	uintptr_t start;
+	size_t len;
+	uint64_t generation;            /* atomic */
+} request;
+static uint64_t acked[CONFIG_MAX_CPUS];   /* per CPU: the generation it has done */
+
+static void flush_local(uintptr_t start, size_t len)
+{
+	if (len / PAGE_SIZE > FLUSH_ALL_PAGES) {
+		arch_tlb_flush_all();
+		return;
+	}
+	for (uintptr_t va = start; va < start + len; va += PAGE_SIZE)
+		invlpg((void *)va);
+}
+
+/* From the IPI handler: do the request if it is newer than our last. */
+void tlb_shootdown_irq(void)
+{
+	unsigned int me = this_cpu()->id;
+	uint64_t gen = __atomic_load_n(&request.generation, __ATOMIC_ACQUIRE);
+
+	if (gen == acked[me])
+		return;
+	flush_local(request.start, request.len);
+	__atomic_store_n(&acked[me], gen, __ATOMIC_RELEASE);
+}
+
+void arch_tlb_shootdown(uintptr_t start, size_t len)
+{
+	unsigned int me;
+	uint64_t gen;
+
+	start = ALIGN_DOWN(start, PAGE_SIZE);
+	len = ALIGN_UP(len, PAGE_SIZE);
+	request.start = start;
+	request.len = len;
+	gen = __atomic_add_fetch(&request.generation, 1, __ATOMIC_ACQ_REL);
+	me = this_cpu()->id;
+	acked[me] = gen;
+	flush_local(start, len);
+	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
+		if (i != me && cpus[i].online)
+			arch_ipi_send(i);
+	}
+	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
+		if (i == me || !cpus[i].online)
+			continue;
+		/* Bounded only by the other CPU's interrupts-off sections. */
+		while (__atomic_load_n(&acked[i], __ATOMIC_ACQUIRE) < gen)
+			arch_cpu_relax();
+	}
+}
