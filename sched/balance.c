@@ -36,7 +36,7 @@ static struct thread *take_movable(struct sched_cpu *sc)
 
 	while (!found && (n = rq_pop_min(&sc->rq))) {
 		struct thread *t = container_of(n, struct thread, rq_node);
-		if (t->pinned < 0) {
+		if (t->pinned < 0 && !timerq_queued(&t->timer.node)) {
 			found = t;
 		} else {
 			t->renorm_next = stash;
@@ -124,7 +124,8 @@ unsigned int sched_wake_target(struct thread *t)
 {
 	unsigned int home = t->cpu;
 
-	if (t->pinned >= 0 || timerq_queued(&t->timer.node) || load_of(home) == 0)
+	if (t->pinned >= 0 || __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) ||
+	    timerq_queued(&t->timer.node) || load_of(home) == 0)
 		return home;
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
 		if (cpus[i].online && load_of(i) == 0)

@@ -103,13 +103,17 @@ void fair_renormalize(struct sched_cpu *sc, uint64_t now)
  * too far below the others'. */
 void fair_adopt(struct sched_cpu *sc, struct thread *t)
 {
-	struct rq_node *n = rq_min(&sc->rq);
+	struct rq_node *n;
 	double floor;
 
+	fair_renormalize(sc, arch_clock_ns());
+	n = rq_min(&sc->rq);
 	if (t->fair_base != sc->fair_base) {
 		t->fair_key *= fair_exp((t->fair_base - sc->fair_base) / TAU_NS);
 		t->fair_base = sc->fair_base;
 	}
+	if (!(t->fair_key < 1e300))
+		t->fair_key = 0;                /* never let a key become inf or NaN */
 	floor = n ? rq_key(n) : sc->current->fair_key;
 	floor -= MAX_SLICE_NS * sc->scale_now;
 	if (t->fair_key < floor)

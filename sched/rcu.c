@@ -29,6 +29,7 @@ void synchronize_rcu(void)
 	uint64_t seen[CONFIG_MAX_CPUS];
 	unsigned int me;
 
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);    /* the caller's publish before our snapshot */
 	preempt_disable();
 	me = this_cpu()->id;
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++)

@@ -36,8 +36,8 @@ static void program_deadline(struct sched_cpu *sc)
 	struct timerq_node *first = timerq_earliest(&sc->timers);
 	uint64_t want = first ? timerq_deadline(first) : 0;
 
-	if (!want || (sc->programmed && sc->programmed <= want))
-		return;
+	if (!want || (sc->programmed && sc->programmed <= want && sc->programmed > now_ns()))
+		return;                         /* the hardware will fire first (a past one is stale) */
 	sc->programmed = want;
 	arch_timer_oneshot(want);
 }
@@ -136,6 +136,7 @@ void sched_send_to_cpu(struct thread *t, unsigned int cpu)
 	}
 	while (!spsc_push(to->inbox[my_id], t)) {
 		arch_ipi_send(cpu);             /* full: make it drain, then retry */
+		drain_inbox(me);                /* and drain ours, in case it waits on us */
 		arch_cpu_relax();
 	}
 	__atomic_fetch_or(&to->inbox_mask, 1ULL << my_id, __ATOMIC_SEQ_CST);
@@ -172,12 +173,13 @@ void sched_cancel_wait(void)
 bool sched_wake(struct thread *t)
 {
 	int expected = THREAD_WAITING;
-	unsigned long flags;
+	unsigned long flags = arch_irq_save();  /* no preemption between the CAS and the send */
 
 	if (!__atomic_compare_exchange_n(&t->state, &expected, THREAD_WAKING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		arch_irq_restore(flags);
 		return false;
-	flags = arch_irq_save();
+	}
 	sched_send_to_cpu(t, sched_wake_target(t));
 	arch_irq_restore(flags);
 	return true;
@@ -223,6 +225,10 @@ static struct thread *pick_next(struct sched_cpu *sc, struct thread *prev, bool 
 {
 	struct rq_node *n;
 
+	/* Woken before it got away: its wait timer (on this CPU) must go
+	 * before it can be queued or moved. */
+	if (prev->state == THREAD_RUNNING && timerq_queued(&prev->timer.node))
+		sched_timer_cancel(&prev->timer);
 	if (prev->state == THREAD_RUNNING && prev->migrate_to >= 0) {
 		__atomic_store_n(&prev->state, THREAD_MIGRATING, __ATOMIC_RELEASE);
 	} else if (prev->state == THREAD_RUNNING && prev != sc->idle) {
@@ -247,11 +253,11 @@ static void arm_slice(struct sched_cpu *sc, struct thread *next, uint64_t now)
 {
 	uint64_t end;
 
-	if (!rq_count(&sc->rq) || next == sc->idle) {
-		sched_timer_cancel(&sc->slice);
+	if (!rq_count(&sc->rq) || next == sc->idle)
 		return;
-	}
 	end = now + fair_slice_ns(sc, next, now);
+	if (timerq_queued(&sc->slice.node) && timerq_deadline(&sc->slice.node) <= end)
+		return;
 	sched_timer_arm(&sc->slice, end);
 }
 
@@ -260,11 +266,9 @@ static void arm_slice(struct sched_cpu *sc, struct thread *next, uint64_t now)
  * stack any more. */
 static void finish_switch(struct thread *prev)
 {
-	int expected = THREAD_EXITING;
-
-	if (__atomic_compare_exchange_n(&prev->state, &expected, THREAD_DEAD, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		thread_reap(prev);
+	__atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
+	if (prev->state == THREAD_EXITING) {
+		thread_reap(prev);              /* publishes DEAD itself, in order */
 	} else if (prev->migrate_to >= 0 && prev->state == THREAD_MIGRATING) {
 		unsigned int to = (unsigned int)prev->migrate_to;
 		prev->migrate_to = -1;
@@ -304,6 +308,7 @@ static void do_switch(bool yield)
 	if (next->fs_base != prev->fs_base)
 		arch_set_tls(next->fs_base);
 	sc->switched_from = prev;
+	__atomic_store_n(&next->on_cpu, true, __ATOMIC_RELAXED);
 	arch_switch(&prev->ctx, &next->ctx);
 	/* Resumed, perhaps much later and perhaps on another CPU. */
 	finish_switch(sched_this_cpu()->switched_from);
@@ -402,7 +407,7 @@ static void idle_wait(struct sched_cpu *sc)
 	while (!__atomic_load_n(&sc->inbox_mask, __ATOMIC_SEQ_CST) && now_ns() < until)
 		arch_cpu_relax();
 	__atomic_store_n(&sc->polling, false, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&sc->inbox_mask, __ATOMIC_SEQ_CST) || rq_count(&sc->rq) || sc->resched)
+	if (__atomic_load_n(&sc->inbox_mask, __ATOMIC_SEQ_CST) || rq_count(&sc->rq))
 		return;
 	uint64_t t0 = now_ns();
 	arch_wait_for_irq();            /* sti; hlt; cli: no wakeup is missed */
@@ -416,6 +421,8 @@ static __attribute__((noreturn)) void idle_loop(void)
 	arch_irq_disable();
 	for (;;) {
 		__atomic_fetch_add(&sc->quiescent, 1, __ATOMIC_RELEASE);
+		sc->resched = false;            /* idle: only rq_count says switch */
+		fair_renormalize(sc, now_ns());  /* keep the scale finite while idle */
 		drain_inbox(sc);
 		sched_serve_pulls(sc);
 		if (rq_count(&sc->rq)) {
@@ -502,5 +509,9 @@ void sched_ap_main(void)
 
 void sched_cpu_stats(unsigned int cpu, struct sched_stats *s)
 {
+	if (cpu >= CONFIG_MAX_CPUS || !cpus[cpu].online) {
+		memset(s, 0, sizeof(*s));
+		return;
+	}
 	*s = sched_cpus[cpu].stats;
 }

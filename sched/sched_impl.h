@@ -58,6 +58,7 @@ struct thread {
 	struct thread *zombie_next;     /* dead and detached, not yet freed */
 	struct thread *reg_prev, *reg_next;   /* the registry; registry_lock */
 	int migrate_to;                 /* >= 0: move there at the next switch */
+	bool on_cpu;                    /* from switch-to until its context is saved; atomic */
 	char name[16];
 };
 

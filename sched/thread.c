@@ -37,9 +37,22 @@ static void registry_remove(struct thread *t)
 	}
 }
 
-/* Detached threads that died: freed later from a thread (freeing takes the
- * registry lock, which the switch path that finds them dead cannot). */
-static struct thread *zombies[CONFIG_MAX_CPUS];     /* per CPU, irqs off */
+#define JOIN_REAPED ((struct thread *)1)   /* t->joiner once the thread is reaped */
+
+/* Detached threads that died: freed later by any thread (freeing takes the
+ * registry lock, which the switch path that finds them dead cannot).  Any
+ * CPU pushes; reap_zombies() takes the whole stack at once (no ABA). */
+static struct thread *zombies;
+
+static void zombie_push(struct thread *t)
+{
+	struct thread *head = __atomic_load_n(&zombies, __ATOMIC_RELAXED);
+
+	do {
+		t->zombie_next = head;
+	} while (!__atomic_compare_exchange_n(&zombies, &head, t, true,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
 
 static void free_thread(struct thread *t)
 {
@@ -49,11 +62,8 @@ static void free_thread(struct thread *t)
 
 static void reap_zombies(void)
 {
-	unsigned long flags = arch_irq_save();
-	struct thread *z = zombies[this_cpu()->id];
+	struct thread *z = __atomic_exchange_n(&zombies, NULL, __ATOMIC_ACQUIRE);
 
-	zombies[this_cpu()->id] = NULL;
-	arch_irq_restore(flags);
 	while (z) {
 		struct thread *next = z->zombie_next;
 		free_thread(z);
@@ -70,6 +80,7 @@ void thread_init_boot(struct thread *t, const char *name, unsigned int cpu)
 {
 	memset(t, 0, sizeof(*t));
 	t->state = THREAD_RUNNING;
+	t->on_cpu = true;
 	t->cpu = cpu;
 	t->pinned = (int)cpu;
 	t->migrate_to = -1;
@@ -149,16 +160,19 @@ void thread_exit(void)
 	panic("thread %s ran after it exited", me->name);
 }
 
+/* t has exited and nothing runs on its stack.  A joiner may free t as soon
+ * as it sees DEAD, so DEAD is the last thing written to t. */
 void thread_reap(struct thread *t)
 {
 	struct thread *joiner;
 
 	if (t->detached) {
-		t->zombie_next = zombies[this_cpu()->id];
-		zombies[this_cpu()->id] = t;
+		__atomic_store_n(&t->state, THREAD_DEAD, __ATOMIC_RELEASE);
+		zombie_push(t);                 /* after this, t may be freed at any time */
 		return;
 	}
-	joiner = __atomic_exchange_n(&t->joiner, (struct thread *)1, __ATOMIC_ACQ_REL);
+	joiner = __atomic_exchange_n(&t->joiner, JOIN_REAPED, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&t->state, THREAD_DEAD, __ATOMIC_RELEASE);
 	if (joiner)
 		sched_wake(joiner);
 }
@@ -167,14 +181,17 @@ int thread_join(struct thread *t)
 {
 	struct thread *me = thread_self(), *expected = NULL;
 
-	if (t == me || t->detached)
-		return -EINVAL;
+	if (t == me || t->detached || !t->stack)
+		return -EINVAL;                 /* self, detached, or a boot/idle thread */
 	sched_prepare_wait();
 	if (__atomic_compare_exchange_n(&t->joiner, &expected, me, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		sched_wait();                   /* thread_reap wakes us */
-	else
+	} else {
 		sched_cancel_wait();
+		if (expected != JOIN_REAPED)
+			return -EINVAL;         /* someone else is joining it */
+	}
 	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD)
 		thread_yield();                 /* woken early by someone else */
 	free_thread(t);
@@ -225,6 +242,8 @@ int thread_pin(int cpu)
 
 	if (cpu < 0 || cpu >= CONFIG_MAX_CPUS || !cpus[cpu].online)
 		return -EINVAL;
+	if (me->preempt_count)
+		return -EBUSY;                  /* it could not move now */
 	me->pinned = cpu;
 	if ((unsigned int)cpu != me->cpu) {
 		me->migrate_to = cpu;
@@ -250,7 +269,8 @@ uint64_t thread_run_ns(const struct thread *t)
 
 void thread_sleep_ns(uint64_t ns)
 {
-	uint64_t deadline = arch_clock_ns() + ns;
+	uint64_t now = arch_clock_ns();
+	uint64_t deadline = ns > ~0ULL - now ? ~0ULL : now + ns;   /* "forever" stays forever */
 
 	do {
 		sched_prepare_wait();

@@ -488,3 +488,76 @@ KTEST(sched_rwlock_readers_share_writers_exclude)
 	KCHECK_EQ(t, r.torn, 0);
 	KCHECK(t, r.max_readers >= 2);          /* readers did share the lock */
 }
+
+/* --- regressions found in review --- */
+
+static struct semaphore zz_a, zz_b;
+
+static void unpinned_pong(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20000; i++) {
+		sem_down(&zz_a);
+		sem_up(&zz_b);
+	}
+}
+
+static void unpinned_ping(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20000; i++) {
+		sem_up(&zz_a);
+		sem_down(&zz_b);
+		if ((i & 255) == 0)
+			thread_sleep_ns(50000);
+	}
+}
+
+/* Unpinned threads woken while still on their CPU must not be sent to an
+ * idle one (they would run on two CPUs at once). */
+KTEST(sched_unpinned_ping_pong_wakes_safely)
+{
+	struct thread *a, *b;
+
+	sem_init(&zz_a, 0);
+	sem_init(&zz_b, 0);
+	a = thread_create(unpinned_pong, NULL, &THREAD_ATTR(.name = "upong"));
+	b = thread_create(unpinned_ping, NULL, &THREAD_ATTR(.name = "uping"));
+	KCHECK_EQ(t, thread_join(a), 0);
+	KCHECK_EQ(t, thread_join(b), 0);
+}
+
+static volatile int detached_exited;
+
+static void detached_body(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&detached_exited, 1, __ATOMIC_RELAXED);
+}
+
+/* Detached threads that die on another CPU are freed: memory stays bounded. */
+KTEST(sched_detached_threads_are_freed)
+{
+	struct mm_stats before, after;
+	uint64_t cached_before = sched_stack_cached_bytes();
+	int cpu = (int)ncpus_online - 1;
+
+	detached_exited = 0;
+	mm_stats(&before);
+	for (int i = 0; i < 300; i++) {
+		struct thread *th = thread_create(detached_body, NULL,
+						  &THREAD_ATTR(.cpu = cpu, .detached = true));
+		KCHECK(t, !IS_ERR(th));
+		while (detached_exited <= i)
+			thread_yield();
+	}
+	thread_sleep_ns(10000000);
+	mm_stats(&after);
+	KCHECK(t, after.used_bytes <= before.used_bytes +
+		  (sched_stack_cached_bytes() - cached_before) + 1024 * 1024);
+}
+
+KTEST(sched_join_refuses_boot_threads)
+{
+	KCHECK_EQ(t, thread_join(thread_self()), -EINVAL);
+}
