@@ -153,8 +153,10 @@ $(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
 UNIT_SRC_page := core/page.c core/page_split.c core/page_check.c core/bootmem.c
 $(BUILD)/unit/test_page: $(UNIT_SRC_page)
-UNIT_SRC_rq := sched/rq.c sched/rbtree.c
-UNIT_SRC_timerq := sched/timerq.c sched/rbtree.c
+UNIT_SRC_vma := core/vma.c core/rbtree.c
+$(BUILD)/unit/test_vma: $(UNIT_SRC_vma)
+UNIT_SRC_rq := sched/rq.c core/rbtree.c
+UNIT_SRC_timerq := sched/timerq.c core/rbtree.c
 UNIT_SRC_spsc :=
 UNIT_DEFS_spsc := -pthread
 $(BUILD)/unit/test_rq: $(UNIT_SRC_rq)

@@ -26,7 +26,9 @@
  *   cached frames to the global allocator; mm_check() verifies its
  *   invariants.
  *
- *   (malloc and mmap will get their sections here.)
+ *   Mappings.  The application's mapping set is private, in core/vma_impl.h:
+ *   the mmap layer (next) is its only user.  (malloc and mmap will get their
+ *   sections here.)
  */
 #ifndef CORE_MM_H
 #define CORE_MM_H

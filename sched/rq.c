@@ -1,6 +1,6 @@
 /*
  * sched/rq.c - the run queue (see sched/rq_impl.h): the red-black tree of
- * sched/rbtree.c with double keys.  Pure C, tested on the host
+ * core/rbtree.c with double keys.  Pure C, tested on the host
  * (tests/unit/test_rq.c).
  *
  * A double key becomes a uint64_t in the same order: a positive double's

@@ -13,13 +13,13 @@
  * Keys are doubles (so callers use the FPU/SSE, like OSv's scheduler);
  * -0.0 counts as 0.0 and a NaN is ordered by its bits (a positive NaN after
  * +inf, a negative one before -inf): never pass one.  The queue is a thin
- * wrapper over sched/rbtree_impl.h, which says why a red-black tree:
+ * wrapper over core/rbtree.h, which says why a red-black tree:
  * O(log n) insert and removal, O(1) minimum and count.
  */
 #ifndef SCHED_RQ_IMPL_H
 #define SCHED_RQ_IMPL_H
 
-#include "sched/rbtree_impl.h"
+#include "core/rbtree.h"
 
 struct rq_node {
 	struct rbtree_node rb;          /* key: the fairness key, mapped by rq.c */

@@ -1,6 +1,6 @@
 /*
  * sched/timerq.c - the timer queue (see sched/timerq_impl.h): the
- * red-black tree of sched/rbtree.c keyed by deadline.  Pure C, tested on
+ * red-black tree of core/rbtree.c keyed by deadline.  Pure C, tested on
  * the host (tests/unit/test_timerq.c).
  */
 #include "sched/timerq_impl.h"

@@ -12,13 +12,13 @@
  * Deadlines are nanoseconds on the monotonic clock (arch_clock_ns()).  A
  * timer queue is touched only by its own CPU, with interrupts disabled.
  *
- * A thin wrapper over sched/rbtree_impl.h, which says why a red-black tree:
+ * A thin wrapper over core/rbtree.h, which says why a red-black tree:
  * O(log n) insert and cancel, O(1) earliest.
  */
 #ifndef SCHED_TIMERQ_IMPL_H
 #define SCHED_TIMERQ_IMPL_H
 
-#include "sched/rbtree_impl.h"
+#include "core/rbtree.h"
 
 struct timerq_node {
 	struct rbtree_node rb;          /* key: the deadline */

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_rq.c - host unit tests for the run queue (sched/rq.c) and
- * the red-black tree under it (sched/rbtree.c).
+ * the red-black tree under it (core/rbtree.c).
  *
  * Random operation sequences run against a reference model (a sorted array)
  * and check the tree's invariants (rq_check) after every operation.

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_timerq.c - host unit tests for the timer queue
- * (sched/timerq.c over sched/rbtree.c).
+ * (sched/timerq.c over core/rbtree.c).
  *
  * Random arm/cancel/expire sequences, with a clock that moves forward, run
  * against a reference model (a sorted array) and check the tree's

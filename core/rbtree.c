@@ -1,5 +1,5 @@
 /*
- * sched/rbtree.c - the intrusive red-black tree (see sched/rbtree_impl.h).
+ * core/rbtree.c - the intrusive red-black tree (see core/rbtree.h).
  * Pure C, tested on the host through its users (tests/unit/test_rq.c and
  * tests/unit/test_timerq.c).
  *
@@ -9,7 +9,7 @@
  * from a node down to a NULL leaf crosses the same number of black nodes;
  * in order, (key, seq) strictly increases.
  */
-#include "sched/rbtree_impl.h"
+#include "core/rbtree.h"
 
 static bool is_red(const struct rbtree_node *n)
 {

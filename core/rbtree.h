@@ -1,7 +1,7 @@
 /*
- * sched/rbtree_impl.h - the intrusive red-black tree under the scheduler's
- * run queues (sched/rq_impl.h) and timer queues (sched/timerq_impl.h).
- * Private to sched/.
+ * core/rbtree.h - an intrusive red-black tree, for the scheduler's run
+ * queues (sched/rq_impl.h) and timer queues (sched/timerq_impl.h) and the
+ * application's mapping set (core/vma_impl.h).
  *
  * Interface: embed a struct rbtree_node in the queued object; a zeroed node
  * is valid and not queued.  rbtree_insert(t, n, key) queues n, ordered by
@@ -9,7 +9,8 @@
  * rbtree_remove(t, n) unqueues n from t, the tree it is in.  rbtree_first()
  * is the minimum, kept cached.  Keys are uint64_t; a queue with another key
  * type maps it to a uint64_t in the same order (sched/rq.c does for double).
- * Callers serialize: a tree belongs to one CPU, used with interrupts off.
+ * Callers serialize (a run queue: its CPU with interrupts off; the mapping
+ * set: the address-space mutex).
  *
  * Why a red-black tree: worst-case O(log n) insert and arbitrary removal and
  * O(1) minimum (cached leftmost), with no allocation and no amortization —
@@ -22,8 +23,8 @@
  * Complexity: insert and remove O(log n) (at most 2 and 3 rotations), first,
  * count and queued O(1).  Memory: 48 bytes a node, nothing else.
  */
-#ifndef SCHED_RBTREE_IMPL_H
-#define SCHED_RBTREE_IMPL_H
+#ifndef CORE_RBTREE_H
+#define CORE_RBTREE_H
 
 #include <stdbool.h>
 #include <stddef.h>

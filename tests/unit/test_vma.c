@@ -1,0 +1,1064 @@
+/*
+ * tests/unit/test_vma.c - host unit tests for the mapping set (core/vma.c
+ * over core/rbtree.c).
+ *
+ * Exact tests of each operation and its edge cases; allocation failures
+ * injected at every allocation an operation makes (the set must come out
+ * unchanged and valid); and random sequences of every operation, checked
+ * after each one against a reference model (one entry per page of a
+ * 4096-page area) and by vma_check.  The allocation hooks count live
+ * records (a leak fails), and the split and free hooks count references on
+ * owners (each record with an owner holds one).
+ * Build and run: make build/unit/test_vma && build/unit/test_vma
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/unit.h"
+#include "core/errno.h"
+#include "core/vma_impl.h"
+
+#define PG              VMA_PAGE_SIZE
+#define P(n)            ((uint64_t)(n) * PG)
+#define R               VMA_PROT_READ
+#define RW              (VMA_PROT_READ | VMA_PROT_WRITE)
+#define ANON            (VMA_MAP_PRIVATE | VMA_MAP_ANONYMOUS)
+#define SHANON          (VMA_MAP_SHARED | VMA_MAP_ANONYMOUS)
+#define FILEMAP         VMA_MAP_PRIVATE
+#define NFILES          8
+
+static struct vma_set s;
+static long live;               /* records allocated and not freed */
+static int alloc_calls, fail_at, alloc_failures;
+static int file_refs[NFILES];
+static char files[NFILES];      /* owners: &files[k] */
+
+static int file_of(const void *owner)
+{
+	return owner ? (int)((const char *)owner - files) : -1;
+}
+
+static struct vma *t_alloc(void)
+{
+	if (++alloc_calls == fail_at) {
+		alloc_failures++;
+		return NULL;
+	}
+	live++;
+	return malloc(sizeof(struct vma));
+}
+
+static void t_free(struct vma *v)
+{
+	if (v->owner)
+		file_refs[file_of(v->owner)]--;
+	live--;
+	memset(v, 0x5a, sizeof(*v));    /* a use after free shows */
+	free(v);
+}
+
+static void t_split(struct vma *piece)
+{
+	if (piece->owner)
+		file_refs[file_of(piece->owner)]++;
+}
+
+/* Injection: the nth allocation from now fails (0: none does). */
+static void fail_nth(int n)
+{
+	alloc_calls = 0;
+	fail_at = n;
+}
+
+static void setup(uint64_t lo, uint64_t hi)
+{
+	vma_set_destroy(&s);
+	vma_set_init(&s, lo, hi);
+	s.alloc = t_alloc;
+	s.free = t_free;
+	s.split = t_split;
+	fail_nth(0);
+	alloc_failures = 0;
+	memset(file_refs, 0, sizeof(file_refs));
+}
+
+/* Invariants, no leaked records, every owner reference accounted for. */
+static void check_set_(int line)
+{
+	const char *why = vma_check(&s);
+	int refs[NFILES] = { 0 };
+
+	if (why)
+		unit_fail(__FILE__, line, "vma_check: %s", why);
+	if (live != (long)vma_count(&s))
+		unit_fail(__FILE__, line, "%ld records live, %u in the set",
+			  live, vma_count(&s));
+	for (struct vma *v = vma_first(&s); v; v = vma_next(v))
+		if (v->owner)
+			refs[file_of(v->owner)]++;
+	if (memcmp(refs, file_refs, sizeof(refs)))
+		unit_fail(__FILE__, line, "owner references do not add up");
+}
+#define check_set() check_set_(__LINE__)
+
+/* --- the exact layout of the set, in pages --- */
+
+struct rec {
+	uint64_t start, end;            /* pages */
+	uint32_t prot;
+};
+
+static void expect_(int line, const struct rec *r, unsigned int n)
+{
+	struct vma *v = vma_first(&s);
+	unsigned int i;
+
+	check_set_(line);
+	for (i = 0; i < n && v; i++, v = vma_next(v))
+		if (v->start != P(r[i].start) || v->end != P(r[i].end) ||
+		    v->prot != r[i].prot)
+			break;
+	if (i == n && !v)
+		return;
+	unit_fail(__FILE__, line, "layout differs at record %u; the set has:", i);
+	for (v = vma_first(&s); v; v = vma_next(v))
+		printf("#     [%llu, %llu) prot %u flags %#x\n",
+		       (unsigned long long)(v->start / PG),
+		       (unsigned long long)(v->end / PG), v->prot, v->flags);
+}
+#define EXPECT(...) expect_(__LINE__, (const struct rec[]){ __VA_ARGS__ },   \
+	sizeof((const struct rec[]){ __VA_ARGS__ }) / sizeof(struct rec))
+
+static uint64_t map_at(uint64_t page, uint64_t pages, uint32_t prot,
+		       uint32_t flags)
+{
+	uint64_t at = 0;
+
+	CHECK_EQ(vma_map(&s, P(page), P(pages), prot, flags, true, false, &at), 0);
+	return at;
+}
+
+/* A file mapping whose owner and offset are set, as the mmap layer will. */
+static struct vma *map_file(uint64_t page, uint64_t pages, int file,
+			    uint64_t offset)
+{
+	struct vma *v;
+
+	map_at(page, pages, R, FILEMAP);
+	v = vma_find(&s, P(page));
+	CHECK(v && v->start == P(page) && v->end == P(page + pages));
+	v->owner = &files[file];
+	v->offset = offset;
+	file_refs[file]++;
+	return v;
+}
+
+/* --- exact tests --- */
+
+UNIT_TEST(vma_init_and_empty)
+{
+	setup(0, P(100) + 123);
+	CHECK_EQ(s.lo, PG);                     /* page 0 is never managed */
+	CHECK_EQ(s.hi, P(100));
+	setup(P(3) + 1, UINT64_MAX);
+	CHECK_EQ(s.lo, P(4));
+	CHECK_EQ(s.hi, 1ULL << 63);
+	CHECK(vma_first(&s) == NULL);
+	CHECK(vma_find(&s, P(5)) == NULL);
+	CHECK(vma_find_near(&s, P(5)) == NULL);
+	CHECK_EQ(vma_count(&s), 0);
+	check_set();
+}
+
+UNIT_TEST(vma_map_anywhere_and_merge)
+{
+	uint64_t at;
+
+	setup(P(1), P(1024));
+	CHECK_EQ(vma_map(&s, 0, 100, RW, ANON, false, false, &at), 0);
+	CHECK_EQ(at, P(1));                     /* len rounded to one page */
+	CHECK_EQ(vma_map(&s, 0, P(2), RW, ANON, false, false, &at), 0);
+	CHECK_EQ(at, P(2));
+	EXPECT({ 1, 4, RW });                   /* merged: same prot and flags */
+	CHECK_EQ(vma_map(&s, 0, P(1), R, ANON, false, false, &at), 0);
+	CHECK_EQ(vma_map(&s, 0, P(1), R, ANON | VMA_MAP_STACK, false, false, &at), 0);
+	CHECK_EQ(vma_map(&s, 0, P(1), R, SHANON, false, false, &at), 0);
+	CHECK_EQ(vma_map(&s, 0, P(1), R, SHANON, false, false, &at), 0);
+	CHECK_EQ(vma_map(&s, 0, P(1), R, FILEMAP, false, false, &at), 0);
+	CHECK_EQ(vma_map(&s, 0, P(1), R, FILEMAP, false, false, &at), 0);
+	/* Another prot or flags, shared or file-backed: never merged. */
+	EXPECT({ 1, 4, RW }, { 4, 5, R }, { 5, 6, R }, { 6, 7, R }, { 7, 8, R },
+	       { 8, 9, R }, { 9, 10, R });
+	CHECK_EQ(vma_find(&s, P(9))->flags, FILEMAP);
+}
+
+UNIT_TEST(vma_map_hints_and_exact_gaps)
+{
+	uint64_t at;
+
+	setup(P(1), P(20));
+	map_at(3, 2, R, ANON);                  /* [3,5) */
+	map_at(8, 3, RW, ANON);                 /* [8,11) */
+	CHECK_EQ(vma_map(&s, P(6), P(2), R, FILEMAP, false, false, &at), 0);
+	CHECK_EQ(at, P(6));                     /* the hint itself: free */
+	CHECK_EQ(vma_map(&s, P(3) + 5, P(1), R, FILEMAP, false, false, &at), 0);
+	CHECK_EQ(at, P(5));                     /* inside a mapping: next gap up */
+	CHECK_EQ(vma_map(&s, 0, P(2), R, FILEMAP, false, false, &at), 0);
+	CHECK_EQ(at, P(1));                     /* [1,3): exactly fits */
+	CHECK_EQ(vma_map(&s, P(1), P(10), R, FILEMAP, false, false, &at), -ENOMEM);
+	CHECK_EQ(vma_map(&s, P(15), P(9), R, FILEMAP, false, false, &at), 0);
+	CHECK_EQ(at, P(11));                    /* no room at 15: the lowest */
+	EXPECT({ 1, 3, R }, { 3, 5, R }, { 5, 6, R }, { 6, 8, R }, { 8, 11, RW },
+	       { 11, 20, R });
+	CHECK_EQ(vma_map(&s, 0, 1, R, ANON, false, false, &at), -ENOMEM);
+	vma_unmap(&s, P(11), P(9));
+	CHECK_EQ(vma_map(&s, P(100), P(9), R, ANON, false, false, &at), 0);
+	CHECK_EQ(at, P(11));                    /* hint past hi: anywhere */
+	CHECK_EQ(vma_map(&s, 0, P(1), R, ANON, false, false, &at), -ENOMEM);
+	CHECK_EQ(vma_find_gap(&s, 0, PG, PG, &at), -ENOMEM);
+	vma_unmap(&s, P(1), P(1));
+	CHECK_EQ(vma_map(&s, P(1) + 1, P(1), RW, ANON, false, false, &at), 0);
+	CHECK_EQ(at, P(1));                     /* hint rounds to 2: falls back */
+	check_set();
+}
+
+UNIT_TEST(vma_map_bounds_and_arguments)
+{
+	uint64_t at = 77;
+
+	setup(P(1), P(64));
+	CHECK_EQ(vma_map(&s, P(2), 0, R, ANON, true, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, 0, 0, R, ANON, false, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, P(2) + 1, PG, R, ANON, true, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, 0, PG, R, ANON, true, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, P(63), P(2), R, ANON, true, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, P(64), PG, R, ANON, true, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, UINT64_MAX & ~(PG - 1), P(2), R, ANON, true, false,
+			 &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, P(2), UINT64_MAX, R, ANON, true, false, &at), -EINVAL);
+	CHECK_EQ(vma_map(&s, 0, UINT64_MAX, R, ANON, false, false, &at), -ENOMEM);
+	CHECK_EQ(vma_map(&s, 0, P(64), R, ANON, false, false, &at), -ENOMEM);
+	CHECK_EQ(at, 77);                       /* untouched on failure */
+	CHECK_EQ(vma_count(&s), 0);
+	CHECK_EQ(vma_map(&s, P(1), P(63), R, ANON, true, false, &at), 0);
+	EXPECT({ 1, 64, R });                   /* all of [lo, hi) */
+}
+
+UNIT_TEST(vma_map_fixed_replaces)
+{
+	setup(P(1), P(64));
+	map_at(2, 3, R, ANON);                  /* [2,5) */
+	map_at(6, 2, RW, ANON);                 /* [6,8) */
+	map_at(9, 3, R, SHANON);                /* [9,12) */
+	map_at(3, 7, VMA_PROT_EXEC, ANON);      /* over all three */
+	EXPECT({ 2, 3, R }, { 3, 10, VMA_PROT_EXEC }, { 10, 12, R });
+	CHECK_EQ(vma_find(&s, P(10))->flags, SHANON);
+	map_at(20, 10, R, ANON);
+	map_at(24, 2, RW, ANON);                /* the middle of one: 3 pieces */
+	EXPECT({ 2, 3, R }, { 3, 10, VMA_PROT_EXEC }, { 10, 12, R },
+	       { 20, 24, R }, { 24, 26, RW }, { 26, 30, R });
+	map_at(24, 2, R, ANON);                 /* the same as around: merges */
+	EXPECT({ 2, 3, R }, { 3, 10, VMA_PROT_EXEC }, { 10, 12, R }, { 20, 30, R });
+	map_at(12, 8, R, SHANON);               /* fills the hole exactly */
+	EXPECT({ 2, 3, R }, { 3, 10, VMA_PROT_EXEC }, { 10, 12, R },
+	       { 12, 20, R }, { 20, 30, R });
+	map_at(1, 63, RW, ANON);                /* everything */
+	EXPECT({ 1, 64, RW });
+}
+
+UNIT_TEST(vma_map_noreplace)
+{
+	uint64_t at = 0;
+
+	setup(P(1), P(64));
+	map_at(10, 4, R, ANON);
+	CHECK_EQ(vma_map(&s, P(8), P(3), RW, ANON, true, true, &at), -EEXIST);
+	CHECK_EQ(vma_map(&s, P(13), P(1), RW, ANON, true, true, &at), -EEXIST);
+	CHECK_EQ(vma_map(&s, P(5), P(20), RW, ANON, true, true, &at), -EEXIST);
+	EXPECT({ 10, 14, R });
+	CHECK_EQ(vma_map(&s, P(6), P(4), R, ANON, true, true, &at), 0);
+	CHECK_EQ(vma_map(&s, P(14), P(2), RW, ANON, true, true, &at), 0);
+	CHECK_EQ(at, P(14));
+	EXPECT({ 6, 14, R }, { 14, 16, RW });   /* touching is no conflict */
+}
+
+UNIT_TEST(vma_unmap_cases)
+{
+	setup(P(1), P(64));
+	map_at(10, 10, R, ANON);
+	CHECK_EQ(vma_unmap(&s, P(14), P(2)), 0);        /* the middle */
+	EXPECT({ 10, 14, R }, { 16, 20, R });
+	CHECK_EQ(vma_unmap(&s, P(10), 1), 0);           /* front; len rounds up */
+	CHECK_EQ(vma_unmap(&s, P(19), P(30)), 0);       /* back, and beyond */
+	EXPECT({ 11, 14, R }, { 16, 19, R });
+	CHECK_EQ(vma_unmap(&s, P(30), P(5)), 0);        /* nothing there */
+	CHECK_EQ(vma_unmap(&s, P(12), P(6)), 0);        /* across the hole */
+	EXPECT({ 11, 12, R }, { 18, 19, R });
+	CHECK_EQ(vma_unmap(&s, P(12) + 8, PG), -EINVAL);
+	CHECK_EQ(vma_unmap(&s, P(12), 0), -EINVAL);
+	CHECK_EQ(vma_unmap(&s, 0, P(2)), -EINVAL);      /* below lo */
+	CHECK_EQ(vma_unmap(&s, P(60), P(5)), -EINVAL);  /* past hi */
+	CHECK_EQ(vma_unmap(&s, P(60), UINT64_MAX), -EINVAL);
+	EXPECT({ 11, 12, R }, { 18, 19, R });
+	CHECK_EQ(vma_unmap(&s, P(1), P(63)), 0);
+	CHECK_EQ(vma_count(&s), 0);
+	check_set();
+}
+
+UNIT_TEST(vma_protect_cases)
+{
+	setup(P(1), P(64));
+	map_at(10, 10, RW, ANON);
+	CHECK_EQ(vma_protect(&s, P(14), PG, R), 0);     /* one page: 3 pieces */
+	EXPECT({ 10, 14, RW }, { 14, 15, R }, { 15, 20, RW });
+	CHECK_EQ(vma_protect(&s, P(14), PG, RW), 0);    /* back: one again */
+	EXPECT({ 10, 20, RW });
+	CHECK_EQ(vma_protect(&s, P(10), P(3), R), 0);   /* front */
+	CHECK_EQ(vma_protect(&s, P(18), P(2), R), 0);   /* back */
+	EXPECT({ 10, 13, R }, { 13, 18, RW }, { 18, 20, R });
+	CHECK_EQ(vma_protect(&s, P(10), P(10), R), 0);  /* across three: one */
+	EXPECT({ 10, 20, R });
+	map_at(20, 2, R, SHANON);
+	CHECK_EQ(vma_protect(&s, P(19), P(2), RW), 0);  /* across two records */
+	EXPECT({ 10, 19, R }, { 19, 20, RW }, { 20, 21, RW }, { 21, 22, R });
+	/* Holes: -ENOMEM and nothing changed. */
+	CHECK_EQ(vma_protect(&s, P(21), P(2), 0), -ENOMEM);
+	CHECK_EQ(vma_protect(&s, P(8), P(3), 0), -ENOMEM);
+	CHECK_EQ(vma_protect(&s, P(30), P(1), 0), -ENOMEM);
+	CHECK_EQ(vma_protect(&s, P(60), P(10), 0), -ENOMEM);
+	CHECK_EQ(vma_protect(&s, P(10), UINT64_MAX, 0), -ENOMEM);
+	CHECK_EQ(vma_protect(&s, P(10) + 1, PG, 0), -EINVAL);
+	CHECK_EQ(vma_protect(&s, P(10), 0, 0), 0);
+	EXPECT({ 10, 19, R }, { 19, 20, RW }, { 20, 21, RW }, { 21, 22, R });
+	/* Already so: succeeds without allocating anything. */
+	fail_nth(1);
+	CHECK_EQ(vma_protect(&s, P(12), P(2), R), 0);
+	CHECK_EQ(alloc_calls, 0);
+	fail_nth(0);
+	/* A file mapping is split but never merged back. */
+	map_file(40, 6, 2, P(100));
+	CHECK_EQ(vma_protect(&s, P(42), P(2), RW), 0);
+	CHECK_EQ(vma_protect(&s, P(42), P(2), R), 0);
+	EXPECT({ 10, 19, R }, { 19, 20, RW }, { 20, 21, RW }, { 21, 22, R },
+	       { 40, 42, R }, { 42, 44, R }, { 44, 46, R });
+	CHECK_EQ(vma_find(&s, P(42))->offset, P(102));
+	CHECK_EQ(vma_find(&s, P(45))->offset, P(104));
+	CHECK_EQ(file_refs[2], 3);
+}
+
+UNIT_TEST(vma_offsets_follow_splits_and_trims)
+{
+	setup(P(1), P(64));
+	map_file(10, 10, 1, P(1000));
+	CHECK_EQ(vma_unmap(&s, P(12), P(2)), 0);        /* split */
+	CHECK_EQ(vma_unmap(&s, P(10), P(1)), 0);        /* front trim */
+	EXPECT({ 11, 12, R }, { 14, 20, R });
+	CHECK_EQ(vma_find(&s, P(11))->offset, P(1001));
+	CHECK_EQ(vma_find(&s, P(14))->offset, P(1004));
+	CHECK(vma_find(&s, P(14))->owner == &files[1]);
+	CHECK_EQ(file_refs[1], 2);
+	map_at(15, 1, RW, ANON);                        /* fixed, in the middle */
+	CHECK_EQ(vma_find(&s, P(16))->offset, P(1006));
+	CHECK(vma_find(&s, P(15))->owner == NULL);
+	CHECK_EQ(file_refs[1], 3);
+	check_set();
+	CHECK_EQ(vma_unmap(&s, P(1), P(63)), 0);
+	CHECK_EQ(file_refs[1], 0);
+}
+
+UNIT_TEST(vma_resize_cases)
+{
+	uint64_t to = 0;
+
+	setup(P(1), P(64));
+	map_at(10, 4, RW, ANON);
+	map_at(20, 4, R, ANON);
+	CHECK_EQ(vma_resize(&s, P(10), P(4), P(6), false, &to), 0);    /* grow */
+	CHECK_EQ(to, P(10));
+	EXPECT({ 10, 16, RW }, { 20, 24, R });
+	CHECK_EQ(vma_resize(&s, P(10), P(6), P(10), false, &to), 0);   /* exactly */
+	EXPECT({ 10, 20, RW }, { 20, 24, R });
+	CHECK_EQ(vma_resize(&s, P(10), P(10), P(11), false, &to), -ENOMEM);
+	CHECK_EQ(vma_resize(&s, P(10), P(2), P(3), false, &to), -ENOMEM);
+	CHECK_EQ(vma_resize(&s, P(10), P(10), P(7), false, &to), 0);    /* shrink */
+	EXPECT({ 10, 17, RW }, { 20, 24, R });
+	CHECK_EQ(vma_resize(&s, P(10), P(2), P(1), false, &to), 0);     /* middle */
+	EXPECT({ 10, 11, RW }, { 12, 17, RW }, { 20, 24, R });
+	CHECK_EQ(vma_resize(&s, P(12), P(5), P(5), false, &to), 0);     /* same */
+	CHECK_EQ(to, P(12));
+	/* Errors: not within one record, not mapped, arguments. */
+	CHECK_EQ(vma_resize(&s, P(10), P(3), P(4), true, &to), -EFAULT);
+	CHECK_EQ(vma_resize(&s, P(13), P(5), P(6), true, &to), -EFAULT);
+	CHECK_EQ(vma_resize(&s, P(30), P(1), P(2), true, &to), -EFAULT);
+	CHECK_EQ(vma_resize(&s, P(12), UINT64_MAX - PG, P(2), true, &to), -EFAULT);
+	CHECK_EQ(vma_resize(&s, P(12) + 1, P(1), P(2), true, &to), -EINVAL);
+	CHECK_EQ(vma_resize(&s, P(12), 0, P(2), true, &to), -EINVAL);
+	CHECK_EQ(vma_resize(&s, P(12), P(1), 0, true, &to), -EINVAL);
+	EXPECT({ 10, 11, RW }, { 12, 17, RW }, { 20, 24, R });
+	/* Moves: the whole record, then a piece from the middle of one. */
+	map_at(24, 1, RW, ANON);                /* blocks growth in place */
+	CHECK_EQ(vma_resize(&s, P(20), P(4), P(8), true, &to), 0);
+	CHECK_EQ(to, P(1));                     /* the lowest gap of 8 pages */
+	EXPECT({ 1, 9, R }, { 10, 11, RW }, { 12, 17, RW }, { 24, 25, RW });
+	CHECK_EQ(vma_resize(&s, P(13), P(2), P(3), true, &to), 0);
+	CHECK_EQ(to, P(17));                    /* merges with [15,17) */
+	EXPECT({ 1, 9, R }, { 10, 11, RW }, { 12, 13, RW }, { 15, 20, RW },
+	       { 24, 25, RW });
+	/* No growth at hi; the move lands against a record it merges with. */
+	map_at(60, 4, RW, ANON);
+	CHECK_EQ(vma_resize(&s, P(60), P(4), P(5), false, &to), -ENOMEM);
+	CHECK_EQ(vma_resize(&s, P(60), P(4), P(5), true, &to), 0);
+	CHECK_EQ(to, P(25));
+	EXPECT({ 1, 9, R }, { 10, 11, RW }, { 12, 13, RW }, { 15, 20, RW },
+	       { 24, 30, RW });
+	CHECK_EQ(vma_resize(&s, P(15), P(5), P(50), true, &to), -ENOMEM);
+	CHECK_EQ(vma_resize(&s, P(15), P(5), P(50), false, &to), -ENOMEM);
+	EXPECT({ 1, 9, R }, { 10, 11, RW }, { 12, 13, RW }, { 15, 20, RW },
+	       { 24, 30, RW });
+}
+
+UNIT_TEST(vma_resize_keeps_file_offsets)
+{
+	uint64_t to = 0;
+
+	setup(P(1), P(64));
+	map_at(1, 8, R, ANON);
+	map_file(10, 8, 3, P(50));
+	CHECK_EQ(vma_resize(&s, P(12), P(3), P(6), true, &to), 0);
+	CHECK_EQ(to, P(18));
+	EXPECT({ 1, 9, R }, { 10, 12, R }, { 15, 18, R }, { 18, 24, R });
+	CHECK_EQ(vma_find(&s, P(15))->offset, P(55));
+	CHECK_EQ(vma_find(&s, P(18))->offset, P(52));
+	CHECK(vma_find(&s, P(23))->owner == &files[3]);
+	CHECK_EQ(file_refs[3], 3);
+	CHECK_EQ(vma_resize(&s, P(18), P(6), P(8), false, &to), 0);
+	EXPECT({ 1, 9, R }, { 10, 12, R }, { 15, 18, R }, { 18, 26, R });
+	check_set();
+}
+
+UNIT_TEST(vma_find_near_and_iterate)
+{
+	setup(P(1), P(1024));
+	map_at(10, 2, R, ANON);                 /* [10,12) */
+	map_at(20, 2, RW, ANON);                /* [20,22) */
+	struct vma *a = vma_find(&s, P(10)), *b = vma_find(&s, P(20));
+	CHECK(a && b && a != b);
+	CHECK(vma_find(&s, P(12) - 1) == a);
+	CHECK(vma_find(&s, P(12)) == NULL);
+	CHECK(vma_find(&s, P(10) - 1) == NULL);
+	CHECK(vma_find_near(&s, P(11) + 5) == a);
+	CHECK(vma_find_near(&s, 0) == a);
+	CHECK(vma_find_near(&s, P(12)) == a);
+	CHECK(vma_find_near(&s, P(16) - 1) == a);       /* 4 pages past a */
+	CHECK(vma_find_near(&s, P(16)) == b);           /* 4 pages below b */
+	CHECK(vma_find_near(&s, UINT64_MAX) == b);
+	CHECK(vma_first(&s) == a && vma_next(a) == b && vma_next(b) == NULL);
+}
+
+UNIT_TEST(vma_find_gap_aligned)
+{
+	uint64_t at;
+
+	setup(P(1), 64ULL << 21);
+	map_at(1, 600, R, ANON);
+	CHECK_EQ(vma_find_gap(&s, 0, 2 << 20, 2 << 20, &at), 0);
+	CHECK_EQ(at, 4ULL << 20);               /* 600 pages end past 2 MiB */
+	CHECK_EQ(vma_find_gap(&s, 0, PG, 3 * PG, &at), -EINVAL);
+	CHECK_EQ(vma_find_gap(&s, 0, PG, PG / 2, &at), -EINVAL);
+	CHECK_EQ(vma_find_gap(&s, 0, 0, PG, &at), -EINVAL);
+	CHECK_EQ(vma_find_gap(&s, 0, 64ULL << 21, PG, &at), -ENOMEM);
+}
+
+UNIT_TEST(vma_many_records)
+{
+	setup(P(1), P(1 << 20));
+	for (int i = 0; i < 20000; i++)
+		map_at(1 + 2 * (uint64_t)((i * 7919) % 20000), 1, i % 3, ANON);
+	check_set();
+	CHECK_EQ(vma_count(&s), 20000);
+	for (int i = 0; i < 20000; i++) {
+		struct vma *v = vma_find(&s, P(1 + 2 * i) + 17);
+		CHECK(v && v->start == P(1 + 2 * i));
+		CHECK(vma_find(&s, P(2 + 2 * i)) == NULL);
+	}
+	CHECK_EQ(vma_unmap(&s, P(1), P(20000)), 0);
+	CHECK_EQ(vma_count(&s), 10000);
+	check_set();
+}
+
+/* The checker itself must be able to fail. */
+UNIT_TEST(vma_check_finds_damage)
+{
+	setup(P(1), P(64));
+	map_at(10, 2, R, ANON);
+	map_at(20, 2, R, SHANON);
+	struct vma *a = vma_find(&s, P(10)), *b = vma_find(&s, P(20));
+	CHECK(vma_check(&s) == NULL);
+	a->end = P(21);
+	CHECK(vma_check(&s) != NULL);           /* overlap */
+	a->end = P(12) + 1;
+	CHECK(vma_check(&s) != NULL);           /* alignment */
+	a->end = P(12);
+	b->start = b->node.key = P(22);
+	CHECK(vma_check(&s) != NULL);           /* empty */
+	b->start = b->node.key = P(20);
+	b->end = P(65);
+	CHECK(vma_check(&s) != NULL);           /* bounds */
+	b->end = P(22);
+	b->start = P(21);
+	CHECK(vma_check(&s) != NULL);           /* key */
+	b->start = P(20);
+	b->flags = ANON;
+	a->end = P(20);
+	CHECK(vma_check(&s) != NULL);           /* unmerged */
+	a->end = P(12);
+	b->flags = SHANON;
+	CHECK(vma_check(&s) == NULL);
+}
+
+/* --- allocation failures: nothing changes --- */
+
+struct snap {
+	unsigned int n;
+	struct vma v[32];
+};
+
+static void take_snap(struct snap *sn)
+{
+	sn->n = 0;
+	for (struct vma *v = vma_first(&s); v && sn->n < 32; v = vma_next(v)) {
+		sn->v[sn->n] = *v;
+		sn->v[sn->n++].node = (struct rbtree_node){ 0 };
+	}
+}
+
+static bool same_snap(const struct snap *a, const struct snap *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (unsigned int i = 0; i < a->n; i++)
+		if (memcmp(&a->v[i], &b->v[i], sizeof(a->v[i])))
+			return false;
+	return true;
+}
+
+/* A fixed layout: [10,20) RW anon, [20,24) R anon, [30,40) file. */
+static void layout(void)
+{
+	setup(P(1), P(64));
+	map_at(10, 10, RW, ANON);
+	map_at(20, 4, R, ANON);
+	map_file(30, 10, 0, P(7));
+}
+
+static int op(int which)
+{
+	uint64_t at;
+
+	switch (which) {
+	case 0: return vma_unmap(&s, P(12), P(2));
+	case 1: return vma_protect(&s, P(12), P(2), R);
+	case 2: return vma_protect(&s, P(18), P(4), 0);
+	case 3: return vma_map(&s, P(12), P(2), R, ANON, true, false, &at);
+	case 4: return vma_map(&s, P(15), P(20), R, ANON, true, false, &at);
+	case 5: return vma_map(&s, 0, P(2), R, ANON, false, false, &at);
+	case 6: return vma_resize(&s, P(32), P(2), P(3), true, &at);
+	case 7: return vma_resize(&s, P(12), P(2), P(1), true, &at);
+	case 8: return vma_resize(&s, P(30), P(10), P(12), true, &at);
+	case 9: return vma_protect(&s, P(32), P(2), RW);
+	}
+	return -1;
+}
+
+UNIT_TEST(vma_enomem_changes_nothing)
+{
+	/* How many records each op allocates. */
+	static const int needs[] = { 1, 2, 2, 2, 1, 1, 2, 1, 0, 2 };
+
+	for (int which = 0; which < 10; which++) {
+		struct snap before, after;
+		int n;
+
+		for (n = 1;; n++) {
+			layout();
+			take_snap(&before);
+			fail_nth(n);
+			int err = op(which);
+			if (!alloc_failures) {
+				CHECK_EQ(err, 0);
+				break;
+			}
+			CHECK_EQ(err, -ENOMEM);
+			take_snap(&after);
+			if (!same_snap(&before, &after))
+				unit_fail(__FILE__, __LINE__, "op %d changed the set", which);
+			check_set();
+		}
+		CHECK_EQ(n - 1, needs[which]);
+		check_set();
+	}
+	setup(P(1), P(64));
+}
+
+/* --- random operations against a per-page model --- */
+
+#define NPAGES  4096
+#define BASE    P(256)
+
+struct mpage {
+	uint32_t id;            /* the record: equal ids, one record; 0 free */
+	uint32_t flags;
+	uint8_t prot;
+	int8_t file;            /* owner: files[file], or -1 */
+	uint64_t offset;        /* file offset, if file >= 0 */
+};
+
+static struct model {
+	struct mpage pg[NPAGES];
+	uint32_t next_id;
+} cur, nxt;                     /* nxt: cur's copy, when it may be undone */
+
+static uint32_t *seen;          /* by id: the pass that saw its run end */
+static uint32_t seen_cap, pass;
+
+static uint64_t rng;
+
+static uint64_t rand64(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t fresh_id(struct model *m)
+{
+	return ++m->next_id;
+}
+
+static bool m_mergeable(const struct mpage *a, const struct mpage *b)
+{
+	return a->id && b->id && a->prot == b->prot && a->flags == b->flags &&
+	       (a->flags & VMA_MAP_ANONYMOUS) &&
+	       (a->flags & VMA_MAP_TYPE) == VMA_MAP_PRIVATE &&
+	       a->file < 0 && b->file < 0;
+}
+
+static void relabel_run(struct model *m, int i, uint32_t id)
+{
+	uint32_t old = m->pg[i].id;
+
+	for (; i < NPAGES && m->pg[i].id == old; i++)
+		m->pg[i].id = id;
+}
+
+/* What the set's records must be: a record cut in two is two records,
+ * touching mergeable records are one. */
+static void m_normalize(struct model *m)
+{
+	if (m->next_id + NPAGES + 1 > seen_cap) {   /* a pass adds < NPAGES */
+		seen_cap = 2 * (m->next_id + NPAGES + 1);
+		seen = realloc(seen, seen_cap * sizeof(*seen));
+		memset(seen, 0, seen_cap * sizeof(*seen));
+		pass = 0;
+	}
+	pass++;
+	for (int i = 0; i < NPAGES; i++) {
+		struct mpage *p = &m->pg[i];
+		if (!p->id || (i > 0 && m->pg[i - 1].id == p->id))
+			continue;
+		if (seen[p->id] == pass)
+			relabel_run(m, i, fresh_id(m));
+		seen[p->id] = pass;
+	}
+	for (int i = 1; i < NPAGES; i++)
+		if (m->pg[i].id != m->pg[i - 1].id &&
+		    m_mergeable(&m->pg[i - 1], &m->pg[i]))
+			relabel_run(m, i, m->pg[i - 1].id);
+}
+
+static int page_of(uint64_t addr)
+{
+	return (int)((addr - BASE) / PG);
+}
+
+/* The lowest run of n free pages at or after page from, or -1. */
+static int m_gap(const struct model *m, int from, int n)
+{
+	int run = 0;
+
+	for (int i = from; i < NPAGES; i++) {
+		run = m->pg[i].id ? 0 : run + 1;
+		if (run == n)
+			return i - n + 1;
+	}
+	return -1;
+}
+
+static void m_set(struct model *m, int first, int n, uint32_t id,
+		  uint8_t prot, uint32_t flags)
+{
+	for (int i = first; i < first + n; i++)
+		m->pg[i] = (struct mpage){ id, flags, prot, -1, 0 };
+}
+
+static bool m_in_bounds(uint64_t start, uint64_t len)
+{
+	return start >= BASE && start <= BASE + P(NPAGES) &&
+	       len <= BASE + P(NPAGES) - start;
+}
+
+static uint64_t pages_of(uint64_t len)
+{
+	return len > UINT64_MAX - PG + 1 ? 0 : (len + PG - 1) / PG;
+}
+
+static int m_map(struct model *m, uint64_t start, uint64_t len, uint8_t prot,
+		 uint32_t flags, bool fixed, bool noreplace, uint64_t *at)
+{
+	uint64_t n = pages_of(len);
+	int first;
+
+	if (!len)
+		return -EINVAL;
+	if (fixed) {
+		if ((start % PG) || !n || !m_in_bounds(start, n * PG))
+			return -EINVAL;
+		first = page_of(start);
+		for (uint64_t i = 0; noreplace && i < n; i++)
+			if (m->pg[first + i].id)
+				return -EEXIST;
+	} else {
+		uint64_t hint = (start + PG - 1) / PG * PG;
+		first = -1;
+		if (!n || n > NPAGES)
+			return -ENOMEM;
+		if (start < BASE + P(NPAGES))
+			first = m_gap(m, hint < BASE ? 0 : page_of(hint), (int)n);
+		if (first < 0 && start > BASE)
+			first = m_gap(m, 0, (int)n);
+		if (first < 0)
+			return -ENOMEM;
+	}
+	m_set(m, first, (int)n, fresh_id(m), prot, flags);
+	*at = BASE + P(first);
+	return 0;
+}
+
+static int m_unmap(struct model *m, uint64_t start, uint64_t len)
+{
+	uint64_t n = pages_of(len);
+
+	if ((start % PG) || !n || !m_in_bounds(start, n * PG))
+		return -EINVAL;
+	m_set(m, page_of(start), (int)n, 0, 0, 0);
+	return 0;
+}
+
+static int m_protect(struct model *m, uint64_t start, uint64_t len, uint8_t prot)
+{
+	uint64_t n = pages_of(len);
+	uint32_t old = 0, id = 0;
+
+	if (start % PG)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (!n || !m_in_bounds(start, n * PG))
+		return -ENOMEM;
+	for (int i = page_of(start); i < page_of(start) + (int)n; i++)
+		if (!m->pg[i].id)
+			return -ENOMEM;
+	for (int i = page_of(start); i < page_of(start) + (int)n; i++) {
+		struct mpage *p = &m->pg[i];
+		if (p->prot == prot)
+			continue;
+		if (p->id != old) {
+			old = p->id;
+			id = fresh_id(m);
+		}
+		p->id = id;
+		p->prot = prot;
+	}
+	return 0;
+}
+
+/* Pages [first, first+n) take the attributes of page src, continued. */
+static void m_extend(struct model *m, int first, int n, const struct mpage *src,
+		     uint64_t offset)
+{
+	for (int i = 0; i < n; i++) {
+		m->pg[first + i] = *src;
+		m->pg[first + i].offset = offset + P(i);
+	}
+}
+
+static int m_resize(struct model *m, uint64_t old_start, uint64_t old_len,
+		    uint64_t new_len, bool may_move, uint64_t *to)
+{
+	uint64_t on = pages_of(old_len), nn = pages_of(new_len);
+	int first = page_of(old_start), end, dest;
+	struct mpage head;
+
+	if ((old_start % PG) || !on || !nn)
+		return -EINVAL;
+	if (!m_in_bounds(old_start, PG) || !m->pg[first].id ||
+	    on > (uint64_t)(NPAGES - first))
+		return -EFAULT;
+	for (uint64_t i = 0; i < on; i++)
+		if (m->pg[first + i].id != m->pg[first].id)
+			return -EFAULT;
+	end = first + (int)on;
+	*to = old_start;
+	if (nn <= on)
+		return nn < on ? m_unmap(m, old_start + P(nn), P(on - nn)) : 0;
+	if ((end == NPAGES || m->pg[end].id != m->pg[first].id) &&
+	    nn <= (uint64_t)(NPAGES - first) && m_gap(m, end, (int)(nn - on)) == end) {
+		m_extend(m, end, (int)(nn - on), &m->pg[end - 1],
+			 m->pg[end - 1].offset + PG);
+		return 0;
+	}
+	if (!may_move || nn > NPAGES || (dest = m_gap(m, 0, (int)nn)) < 0)
+		return -ENOMEM;
+	head = m->pg[first];
+	head.id = fresh_id(m);
+	m_extend(m, dest, (int)nn, &head, head.offset);
+	m_set(m, first, (int)on, 0, 0, 0);
+	*to = BASE + P(dest);
+	return 0;
+}
+
+/* The set's records are exactly the model's runs of equal ids. */
+static void compare_(int line, const struct model *m)
+{
+	int next = 0;
+	const char *why = NULL;
+
+	for (struct vma *v = vma_first(&s); v && !why; v = vma_next(v)) {
+		int a = page_of(v->start), b = page_of(v->end);
+		const struct mpage *h = &m->pg[a];
+		while (next < a && !why)
+			if (m->pg[next++].id)
+				why = "a mapped page has no record";
+		if (a > 0 && m->pg[a - 1].id == h->id && h->id)
+			why = "a record starts inside a model run";
+		for (int i = a; i < b && !why; i++) {
+			const struct mpage *p = &m->pg[i];
+			if (!p->id || p->id != h->id)
+				why = "a record covers pages of several runs";
+			else if (p->prot != v->prot || p->flags != v->flags)
+				why = "prot or flags differ";
+			else if (p->file != file_of(v->owner))
+				why = "owner differs";
+			else if (p->file >= 0 &&
+				 p->offset != v->offset + P(i - a))
+				why = "file offset differs";
+		}
+		next = b;
+	}
+	while (next < NPAGES && !why)
+		if (m->pg[next++].id)
+			why = "a mapped page past the last record";
+	if (why)
+		unit_fail(__FILE__, line, "the set differs from the model: %s", why);
+}
+
+static uint64_t rand_addr(void)
+{
+	uint64_t r = rand64() % 64;
+
+	if (r == 0)
+		return rand64() % BASE;                         /* below lo */
+	if (r == 1)
+		return BASE + P(NPAGES) + P(rand64() % 8);      /* past hi */
+	if (r == 2)
+		return BASE + rand64() % P(NPAGES);             /* misaligned */
+	return BASE + P(rand64() % NPAGES);
+}
+
+static uint64_t rand_len(void)
+{
+	uint64_t r = rand64() % 100;
+
+	if (r < 2)
+		return r ? UINT64_MAX - rand64() % P(2) : 0;
+	if (r < 70)
+		return P(1 + rand64() % 8) - (r < 10 ? rand64() % PG : 0);
+	if (r < 97)
+		return P(1 + rand64() % 64);
+	return P(1 + rand64() % 1024);
+}
+
+static void spot_checks(const struct model *m)
+{
+	for (int k = 0; k < 4; k++) {
+		uint64_t addr = BASE + rand64() % P(NPAGES);
+		int i = page_of(addr), lo = i, hi = i;
+		struct vma *v = vma_find(&s, addr), *near;
+		CHECK((v != NULL) == (m->pg[i].id != 0));
+		CHECK(!v || (v->start <= addr && addr < v->end));
+		if (v)
+			continue;
+		while (lo >= 0 && !m->pg[lo].id)
+			lo--;
+		while (hi < NPAGES && !m->pg[hi].id)
+			hi++;
+		near = vma_find_near(&s, addr);
+		if (lo < 0 && hi == NPAGES)
+			CHECK(near == NULL);
+		else if (hi == NPAGES || (lo >= 0 &&
+			 addr - (BASE + P(lo + 1) - 1) <= BASE + P(hi) - addr))
+			CHECK(near == vma_find(&s, BASE + P(lo)));
+		else
+			CHECK(near == vma_find(&s, BASE + P(hi)));
+	}
+}
+
+static uint32_t flags_at(uint64_t at)
+{
+	struct vma *v = vma_find(&s, at);
+
+	return v ? v->flags : VMA_MAP_ANONYMOUS;
+}
+
+static const uint32_t flag_choices[] = { ANON, ANON, ANON, SHANON, FILEMAP,
+					 ANON | VMA_MAP_STACK };
+static const uint8_t prot_choices[] = { R, RW, RW, 0 };
+
+struct outcome {
+	int kind, ret, mret;
+	uint64_t at, mat;       /* the set's and the model's new address */
+	uint64_t a, len;
+};
+
+/* One random operation, on the set and on the model m. */
+static struct outcome random_op(struct model *m)
+{
+	uint64_t a = rand_addr(), len = rand_len();
+	uint8_t prot = prot_choices[rand64() % 4];
+	uint32_t flags = flag_choices[rand64() % 6];
+	struct outcome o = { .kind = (int)(rand64() % 10) };
+
+	switch (o.kind) {
+	case 0: case 1: case 2: {
+		bool fixed = o.kind != 0, noreplace = o.kind == 2 && rand64() % 2;
+		if (!fixed && rand64() % 3 == 0)
+			a = 0;
+		o.ret = vma_map(&s, a, len, prot, flags, fixed, noreplace, &o.at);
+		o.mret = m_map(m, a, len, prot, flags, fixed, noreplace, &o.mat);
+		break;
+	}
+	case 3: case 4:
+		o.ret = vma_unmap(&s, a, len);
+		o.mret = m_unmap(m, a, len);
+		break;
+	case 5: case 6: case 7:
+		o.ret = vma_protect(&s, a, len, prot);
+		o.mret = m_protect(m, a, len, prot);
+		break;
+	default: {
+		bool may_move = rand64() % 2;
+		uint64_t nlen = rand_len();
+		if (rand64() % 2) {     /* often a range that is mapped */
+			struct vma *v = vma_find_near(&s, a);
+			if (v) {
+				a = v->start + P(rand64() % ((v->end - v->start) / PG));
+				len = P(1 + rand64() % ((v->end - a) / PG));
+			}
+		}
+		o.ret = vma_resize(&s, a, len, nlen, may_move, &o.at);
+		o.mret = m_resize(m, a, len, nlen, may_move, &o.mat);
+		break;
+	}
+	}
+	o.a = a;
+	o.len = len;
+	return o;
+}
+
+/* After a successful map of a file: the caller sets owner and offset. */
+static void set_owner(struct model *m, uint64_t at)
+{
+	struct vma *v = vma_find(&s, at);
+	int f = (int)(rand64() % NFILES), first = page_of(at);
+	uint64_t off = P(rand64() % 1000);
+
+	CHECK(v && v->start == at);
+	if (!v)
+		return;
+	v->owner = &files[f];
+	v->offset = off;
+	file_refs[f]++;
+	for (int i = first; i < page_of(v->end); i++) {
+		m->pg[i].file = (int8_t)f;
+		m->pg[i].offset = off + P(i - first);
+	}
+}
+
+static void debug_dump(const struct outcome *o)
+{
+	printf("# a %#llx len %#llx at %#llx mat %#llx\n", (unsigned long long)o->a,
+	       (unsigned long long)o->len, (unsigned long long)o->at,
+	       (unsigned long long)o->mat);
+	for (struct vma *v = vma_first(&s); v; v = vma_next(v))
+		printf("#   [%d, %d)\n", page_of(v->start), page_of(v->end));
+}
+
+static void run_random(uint64_t seed, int ops)
+{
+	int mismatches = 0, injected_total = 0, ok_total = 0;
+
+	setup(BASE, BASE + P(NPAGES));
+	memset(&cur, 0, sizeof(cur));
+	rng = seed;
+	for (int n = 0; n < ops && mismatches < 5; n++) {
+		int failures = alloc_failures, armed = rand64() % 8 == 0;
+		struct model *m = armed ? &nxt : &cur;
+
+		if (armed)
+			nxt = cur;      /* the model's side of an undo */
+		fail_nth(armed ? 1 + (int)(rand64() % 2) : 0);
+		struct outcome o = random_op(m);
+		bool injected = alloc_failures != failures;
+		fail_nth(0);
+		if (injected ? o.ret != -ENOMEM || o.mret != 0 : o.ret != o.mret) {
+			if (getenv("VMA_DEBUG"))
+				debug_dump(&o);
+			unit_fail(__FILE__, __LINE__,
+				  "seed %llu op %d kind %d: ret %d, model %d%s",
+				  (unsigned long long)seed, n, o.kind, o.ret, o.mret,
+				  injected ? " (allocation failed)" : "");
+			mismatches++;
+		} else if (!injected && !o.ret && (o.kind <= 2 || o.kind >= 8) &&
+			   o.at != o.mat) {
+			unit_fail(__FILE__, __LINE__,
+				  "seed %llu op %d kind %d: at page %lld, model %lld",
+				  (unsigned long long)seed, n, o.kind,
+				  (long long)page_of(o.at), (long long)page_of(o.mat));
+			mismatches++;
+		}
+		injected_total += injected;
+		if (!injected && !o.ret) {
+			ok_total++;
+			if (o.kind <= 2 && !(flags_at(o.at) & VMA_MAP_ANONYMOUS))
+				set_owner(m, o.at);
+			m_normalize(m);
+			if (armed)
+				cur = nxt;
+		}
+		compare_(__LINE__, &cur);
+		check_set();
+		spot_checks(&cur);
+	}
+	CHECK(injected_total > ops / 50);       /* the injection did happen */
+	CHECK(ok_total > ops / 3);
+	vma_set_destroy(&s);
+	CHECK_EQ(live, 0);
+	for (int f = 0; f < NFILES; f++)
+		CHECK_EQ(file_refs[f], 0);
+}
+
+UNIT_TEST(vma_random_1) { run_random(1, 20000); }
+UNIT_TEST(vma_random_2) { run_random(0x9e3779b97f4a7c15ULL, 20000); }
+UNIT_TEST(vma_random_3) { run_random(12345, 20000); }
+UNIT_TEST(vma_random_4) { run_random(777, 20000); }
