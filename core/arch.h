@@ -89,6 +89,16 @@ int arch_user_split(uintptr_t va);                        /* 2 MiB -> 512 x 4 Ki
 uint64_t arch_user_query(uintptr_t va, int *level, unsigned int *prot);
 void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
 
+/* Page faults on the application's half, from code running with interrupts
+ * on, go to this handler in the faulting thread (interrupts on, it may
+ * sleep): 0 retries the access, a negative errno ends the VM with a report.
+ * (The VM layer installs it for demand paging.) */
+#define ARCH_FAULT_WRITE   1
+#define ARCH_FAULT_EXEC    2
+#define ARCH_FAULT_PRESENT 4            /* a protection fault, not a missing page */
+typedef int (*arch_fault_fn)(uintptr_t addr, unsigned int access, uintptr_t rip);
+void arch_set_fault_handler(arch_fault_fn fn);
+
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
 __attribute__((noreturn)) void arch_exit(int status);
 __attribute__((noreturn)) void arch_exit_panic(void);

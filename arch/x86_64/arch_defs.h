@@ -63,6 +63,9 @@ struct arch_cpu {
 	uintptr_t ist_top[IST_COUNT + 1];  /* initial IST pointers, [0] unused */
 	uintptr_t ist_block;          /* the IST stacks' memory (APs: from bootmem) */
 	unsigned int exc_depth;       /* nesting of exceptions on IST_EXCEPTION */
+	bool fault_pending;           /* a page fault for trap_in_thread() (trap.c) */
+	unsigned int fault_access;
+	uint64_t fault_addr, fault_rip, fault_rbp;
 	bool x2apic;
 };
 

@@ -104,9 +104,10 @@ trap_common:
 	call trap_dispatch
 	add $16, %rsp
 
-	/* Preempt the interrupted thread?  Then its registers and FPU state
-	 * are copied onto its own stack (below its red zone) and it switches
-	 * away from there: this IST stack is free again at once. */
+	/* Preempt the interrupted thread, or let it resolve its own page
+	 * fault?  Then its registers and FPU state are copied onto its own
+	 * stack (below its red zone) and it continues from there: this IST
+	 * stack is free again at once. */
 	mov %rbx, %rdi
 	mov %rsp, %rsi
 	call trap_preempt_prepare
@@ -127,7 +128,7 @@ trap_common:
 	/* On the preempted thread's stack: [FPU copy][struct trap_frame copy]. */
 preempt:
 	mov %rax, %rsp
-	call sched_preempted                /* returns when the thread runs again */
+	call trap_in_thread                 /* a deferred page fault, or a preemption */
 	cmpl $0, fpu_use_xsave(%rip)
 	je 5f
 	mov $-1, %eax

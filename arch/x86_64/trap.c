@@ -130,14 +130,76 @@ static void exception_leave(struct arch_cpu *a)
 uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 {
 	uintptr_t below, fpu_copy;
+	bool fault = this_cpu()->arch.fault_pending;
 
-	if (f->vector < 32 || !(f->rflags & (1 << 9)) || !sched_preempt_wanted())
+	if (!fault && (f->vector < 32 || !(f->rflags & (1 << 9)) || !sched_preempt_wanted()))
 		return 0;
 	below = f->rsp - 128 - sizeof(*f);
 	fpu_copy = ALIGN_DOWN(below - fpu_copy_size, 64);
 	memcpy((void *)(fpu_copy + fpu_copy_size), f, sizeof(*f));
 	memcpy((void *)fpu_copy, fpu, fpu_copy_size);
 	return fpu_copy;
+}
+
+/* --- page faults on the application's half, handled in the thread --- */
+
+#define USER_TOP 0x0000800000000000ULL
+
+static arch_fault_fn fault_handler;
+
+void arch_set_fault_handler(arch_fault_fn fn)
+{
+	fault_handler = fn;
+}
+
+/* A fault the VM layer may resolve (demand paging): on an application
+ * address, in code that ran with interrupts on (so it may sleep).  It is
+ * handed to the thread itself: noted here, then entry.S moves to the
+ * thread's stack and calls trap_in_thread(). */
+static bool defer_fault(const struct trap_frame *f)
+{
+	struct arch_cpu *a = &this_cpu()->arch;
+	uint64_t addr = read_cr2();
+
+	if (f->vector != 14 || !fault_handler || addr >= USER_TOP || !(f->rflags & (1 << 9)) ||
+	    !this_cpu()->current)
+		return false;
+	a->fault_addr = addr;
+	a->fault_access = ((f->error & 2) ? ARCH_FAULT_WRITE : 0) |
+			  ((f->error & 16) ? ARCH_FAULT_EXEC : 0) |
+			  ((f->error & 1) ? ARCH_FAULT_PRESENT : 0);
+	a->fault_rip = f->rip;
+	a->fault_rbp = f->rbp;
+	a->fault_pending = true;
+	return true;
+}
+
+/* On the interrupted thread's own stack, interrupts off: a deferred page
+ * fault is resolved (with interrupts on; the handler may sleep) or reported;
+ * else this is a preemption. */
+void trap_in_thread(void)
+{
+	struct arch_cpu *a = &this_cpu()->arch;
+	uint64_t addr = a->fault_addr, rip = a->fault_rip, rbp = a->fault_rbp;
+	unsigned int access = a->fault_access;
+	int err;
+
+	if (!a->fault_pending) {
+		sched_preempted();
+		return;
+	}
+	a->fault_pending = false;
+	arch_irq_enable();
+	err = fault_handler(addr, access, rip);
+	arch_irq_disable();
+	if (err == 0)
+		return;                         /* mapped: the instruction runs again */
+	printk("\nskiff: fatal page fault at %016lx (%s%s), error %d\n", addr,
+	       (access & ARCH_FAULT_WRITE) ? "write" : ((access & ARCH_FAULT_EXEC) ? "execute" : "read"),
+	       (access & ARCH_FAULT_PRESENT) ? ", protection" : ", not mapped", err);
+	print_symbol("  rip ", rip);
+	arch_backtrace(rbp, 16);
+	arch_exit_panic();
 }
 
 void trap_dispatch(struct trap_frame *f)
@@ -149,7 +211,8 @@ void trap_dispatch(struct trap_frame *f)
 	if (f->vector < 32) {
 		struct arch_cpu *a = &this_cpu()->arch;
 		exception_enter(a);
-		exception_report(f);
+		if (!defer_fault(f))
+			exception_report(f);
 		exception_leave(a);
 		return;
 	}

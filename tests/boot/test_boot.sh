@@ -97,6 +97,9 @@ check "panic: message and backtrace" \
 boot "" "$B/test/kernel.elf" -- crash stack
 check "stack overflow: the guard page faults and the report says so" \
 	eval 'fatal_ok "#PF page fault" && has "stack overflow" && has "<recurse"'
+boot "" "$B/test/kernel.elf" -- crash user
+check "application fault the VM layer refuses: report with address and symbol" \
+	eval 'fatal_ok "fatal page fault at 0000000060000000 (read, not mapped), error -14" && has "<crash_null+"'
 boot 'x="unterminated' "$B/kernel.elf"
 check "malformed command line: clear message, clean exit" fatal_ok "malformed command line: an unterminated quote"
 boot "" --smp 4 "$B/maxcpus2/kernel.elf"

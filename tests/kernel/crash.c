@@ -4,6 +4,7 @@
  */
 #include "core/kernel.h"
 #include "sched/sched.h"
+#include "core/arch.h"
 
 int crash(const char *kind);
 
@@ -23,6 +24,14 @@ static void recurse_entry(void *arg)
 {
 	(void)arg;
 	recurse(0);
+}
+
+static int refuse_fault(uintptr_t addr, unsigned int access, uintptr_t rip)
+{
+	(void)addr;
+	(void)access;
+	(void)rip;
+	return -EFAULT;
 }
 
 /* A thread with the smallest stack recurses until it hits its guard page. */
@@ -64,6 +73,10 @@ __attribute__((noinline)) int crash(const char *kind)
 		panic("deliberate panic from the crash test");
 	} else if (strcmp(kind, "stack") == 0) {
 		return overflow_a_stack();
+	} else if (strcmp(kind, "user") == 0) {
+		arch_set_fault_handler(refuse_fault);   /* a VM layer that finds no mapping */
+		bad_address = 0x60000000;
+		return crash_null();
 	}
 	printk("crash: unknown kind '%s'\n", kind);
 	return 2;

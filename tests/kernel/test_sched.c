@@ -473,6 +473,9 @@ KTEST(sched_rwlock_readers_share_writers_exclude)
 	r.torn = r.max_readers = r.readers_inside = 0;
 	for (int i = 0; i < 4; i++)
 		th[i] = thread_create(rw_reader, &r, &THREAD_ATTR(.cpu = (int)(i % ncpus_online)));
+	/* With no writer about, readers (who yield inside) do share the lock. */
+	for (uint64_t end = arch_clock_ns() + 2000000000ULL; r.max_readers < 2 && arch_clock_ns() < end;)
+		thread_sleep_ns(1000000);
 	for (int i = 0; i < 300; i++) {
 		rwlock_write_lock(&r.rw);
 		KCHECK_EQ(t, r.readers_inside, 0);

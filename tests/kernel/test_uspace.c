@@ -108,3 +108,50 @@ KTEST(uspace_shootdown_reaches_every_cpu)
 	page_free(f1, 0);
 	page_free(f2, 0);
 }
+
+/* --- page faults resolved in the faulting thread --- */
+
+#define DEMAND 0x50000000UL
+#define DEMAND_PAGES 16
+
+static volatile int faults_seen;
+static uint64_t demand_frames[DEMAND_PAGES];
+
+static int demand_map(uintptr_t addr, unsigned int access, uintptr_t rip)
+{
+	uintptr_t page = ALIGN_DOWN(addr, PAGE_SIZE);
+	unsigned int k = (unsigned int)((page - DEMAND) / PAGE_SIZE);
+
+	(void)access;
+	(void)rip;
+	if (addr < DEMAND || k >= DEMAND_PAGES)
+		return -EFAULT;
+	thread_yield();                         /* it may sleep: it runs in the thread */
+	demand_frames[k] = page_alloc(0);
+	if (!demand_frames[k])
+		return -ENOMEM;
+	memset(arch_phys_to_virt(demand_frames[k]), 0, PAGE_SIZE);
+	faults_seen++;
+	return arch_user_map(page, demand_frames[k], 1, ARCH_PROT_READ | ARCH_PROT_WRITE);
+}
+
+KTEST(uspace_faults_are_resolved_in_the_thread)
+{
+	volatile uint64_t *p = (volatile uint64_t *)DEMAND;
+
+	faults_seen = 0;
+	arch_set_fault_handler(demand_map);
+	for (unsigned int k = 0; k < DEMAND_PAGES; k++)
+		p[k * 512 + 7] = 0xfeed0000 + k;      /* first touch of each page faults */
+	for (unsigned int k = 0; k < DEMAND_PAGES; k++) {
+		KCHECK_EQ(t, p[k * 512 + 7], 0xfeed0000 + k);
+		KCHECK_EQ(t, p[k * 512], 0);         /* a fresh zeroed page */
+	}
+	KCHECK_EQ(t, faults_seen, DEMAND_PAGES);     /* once per page, then mapped */
+	arch_set_fault_handler(NULL);
+	for (unsigned int k = 0; k < DEMAND_PAGES; k++) {
+		KCHECK_EQ(t, arch_user_unmap(DEMAND + k * PAGE_SIZE, NULL), demand_frames[k]);
+		page_free(demand_frames[k], 0);
+	}
+	arch_tlb_shootdown(DEMAND, DEMAND_PAGES * PAGE_SIZE);
+}
