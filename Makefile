@@ -153,6 +153,11 @@ $(BUILD)/unit/test_cmdline: $(UNIT_SRC_cmdline)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
 UNIT_SRC_page := core/page.c core/page_split.c core/page_check.c core/bootmem.c
 $(BUILD)/unit/test_page: $(UNIT_SRC_page)
+UNIT_SRC_malloc := core/malloc.c core/malloc_slab.c core/malloc_large.c
+UNIT_DEFS_malloc := -pthread -Dmalloc=kmalloc -Dfree=kfree -Dcalloc=kcalloc -Drealloc=krealloc \
+	-Daligned_alloc=kaligned_alloc -Dposix_memalign=kposix_memalign \
+	-Dmalloc_usable_size=kmalloc_usable_size
+$(BUILD)/unit/test_malloc: $(UNIT_SRC_malloc)
 UNIT_SRC_vma := core/vma.c core/rbtree.c
 $(BUILD)/unit/test_vma: $(UNIT_SRC_vma)
 UNIT_SRC_rq := sched/rq.c core/rbtree.c

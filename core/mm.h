@@ -26,13 +26,32 @@
  *   cached frames to the global allocator; mm_check() verifies its
  *   invariants.
  *
+ *   The heap.  malloc, free, calloc, realloc, aligned_alloc, posix_memalign
+ *   and malloc_usable_size, under their standard names: the kernel and the
+ *   application share them (the application's libc does not bring its own).
+ *   Standard semantics, musl's where the standards leave a choice: malloc(0)
+ *   returns a unique pointer; realloc(p, 0) returns a minimum-size block (p
+ *   kept or moved), not NULL; failures return NULL and set errno (ENOMEM, or
+ *   EINVAL for an alignment that is not a power of two; posix_memalign
+ *   returns the error instead).  Every block is 16-byte aligned.  Running out
+ *   of memory is an error return, never a panic; a free (or realloc) of a
+ *   pointer that is not a live block of this heap is reported on the console,
+ *   counted in malloc_stats.bad_frees and ignored (realloc returns NULL,
+ *   EINVAL).  Context: thread context, as page_alloc (the fast paths only
+ *   disable interrupts).
+ *
+ *   malloc_stats_get() reports each size class and the large blocks;
+ *   malloc_in_use_bytes() is the leak check for tests: compare it before and
+ *   after (exact when nothing allocates concurrently).
+ *
  *   Mappings.  The application's mapping set is private, in core/vma_impl.h:
- *   the mmap layer (next) is its only user.  (malloc and mmap will get their
- *   sections here.)
+ *   the mmap layer (next) is its only user.  (mmap will get its section
+ *   here.)
  */
 #ifndef CORE_MM_H
 #define CORE_MM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct boot_info;
@@ -84,5 +103,43 @@ void mm_drain_cpu_caches(void);
 /* Verifies the allocator's invariants; 0, or -EINVAL after printing what
  * is wrong.  Walks all metadata: for tests and debugging. */
 int mm_check(void);
+
+/* --- the heap (core/malloc.c, core/malloc_slab.c, core/malloc_large.c) --- */
+
+void *malloc(size_t n);
+void free(void *p);                                  /* NULL is ignored */
+void *calloc(size_t nmemb, size_t size);
+void *realloc(void *p, size_t n);
+void *aligned_alloc(size_t align, size_t n);         /* align: a power of two */
+int posix_memalign(void **memptr, size_t align, size_t n);  /* 0, EINVAL or ENOMEM */
+size_t malloc_usable_size(void *p);                  /* 0 for NULL */
+
+#define MALLOC_NCLASSES 32      /* size classes: 16 bytes .. 8 KiB */
+
+struct malloc_class_stats {
+	uint64_t size;            /* the class's object size */
+	uint64_t objects_in_use;  /* handed out, not freed */
+	uint64_t bytes_in_use;    /* objects_in_use * size */
+	uint64_t bytes_free;      /* free objects in the class's slabs * size */
+	uint64_t slabs;           /* 64 KiB slabs serving the class */
+};
+
+/* A snapshot; exact when nothing allocates or frees concurrently. */
+struct malloc_stats {
+	struct malloc_class_stats cls[MALLOC_NCLASSES];
+	uint64_t small_bytes_in_use;  /* sum of the classes' bytes_in_use */
+	uint64_t small_bytes_free;    /* sum of the classes' bytes_free */
+	uint64_t slab_bytes;          /* slabs * 64 KiB (headers and tails included) */
+	uint64_t spare_slab_bytes;    /* empty slabs kept for reuse */
+	uint64_t large_blocks;        /* blocks of more than 8 KiB in use */
+	uint64_t large_bytes;         /* their page runs, whole */
+	uint64_t bytes_in_use;        /* small_bytes_in_use + large_bytes */
+	uint64_t overhead_bytes;      /* the large-block map */
+	uint64_t alloc_failures;      /* allocations that found no memory */
+	uint64_t bad_frees;           /* frees of what was not allocated: reported, ignored */
+};
+
+void malloc_stats_get(struct malloc_stats *s);
+size_t malloc_in_use_bytes(void);    /* bytes in live blocks, as malloc_stats */
 
 #endif
