@@ -1,6 +1,7 @@
 /*
- * bench/kernel/sched_bench.c - the scheduler micro-benchmark, run inside the
- * kernel (build/bench/kernel.elf; `make bench` boots it at 2 CPUs).
+ * bench/kernel/sched_bench.c - the in-kernel micro-benchmarks (scheduler and
+ * heap), run inside the kernel (build/bench/kernel.elf; `make bench` boots
+ * it at 2 CPUs).
  *
  * Each line is one measurement: what bounces between two threads, on one
  * CPU or two, and the cost per switch (one thread giving the CPU to the
@@ -10,6 +11,7 @@
 #include "core/kernel.h"
 #include "core/arch.h"
 #include "sched/sched.h"
+#include "core/mm.h"
 
 const char app_name[] = "sched-bench";
 
@@ -135,6 +137,17 @@ static void bench_mutex_uncontended(void)
 	report("mutex lock + unlock, uncontended", arch_clock_ns() - t0, ROUNDS * 10L, "pairs");
 }
 
+static void bench_malloc(void)
+{
+	uint64_t t0;
+
+	free(malloc(64));                       /* warm: the slab exists */
+	t0 = arch_clock_ns();
+	for (int i = 0; i < ROUNDS * 10; i++)
+		free(malloc(64));
+	report("malloc(64) + free, one CPU", arch_clock_ns() - t0, ROUNDS * 10L, "pairs");
+}
+
 int main(int argc, char **argv)
 {
 	int other = ncpus_online > 1 ? 1 : 0;
@@ -151,5 +164,6 @@ int main(int argc, char **argv)
 	bench_cond(other, "mutex + condvar ping-pong, two CPUs");
 	bench_create();
 	bench_mutex_uncontended();
+	bench_malloc();
 	return 0;
 }
