@@ -48,10 +48,7 @@ static uint64_t rng;
 
 static uint64_t rand64(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1DULL;
+	return unit_rand(&rng);
 }
 
 UNIT_TEST(timerq_empty)

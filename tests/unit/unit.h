@@ -50,4 +50,14 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
 				  #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
 	} while (0)
 
+/* xorshift64*: a fast, deterministic generator for randomized tests (state
+ * must start non-zero; tests seed it so that failures reproduce). */
+static inline uint64_t unit_rand(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1DULL;
+}
+
 #endif
