@@ -97,7 +97,7 @@ void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
 #define ARCH_FAULT_EXEC    2
 #define ARCH_FAULT_PRESENT 4            /* a protection fault, not a missing page */
 typedef int (*arch_fault_fn)(uintptr_t addr, unsigned int access, uintptr_t rip);
-void arch_set_fault_handler(arch_fault_fn fn);
+arch_fault_fn arch_set_fault_handler(arch_fault_fn fn);   /* returns the previous */
 
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
 __attribute__((noreturn)) void arch_exit(int status);

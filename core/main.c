@@ -98,6 +98,8 @@ void kernel_main(struct boot_info *bi)
 	boot_mark("memory");
 	sched_init();
 	boot_mark("scheduler");
+	if (vm_init())
+		panic("no memory for the address space");
 	ncpus = arch_smp_start();
 	if (ncpus < 0)
 		arch_exit_panic();

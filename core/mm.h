@@ -44,9 +44,11 @@
  *   malloc_in_use_bytes() is the leak check for tests: compare it before and
  *   after (exact when nothing allocates concurrently).
  *
- *   Mappings.  The application's mapping set is private, in core/vma_impl.h:
- *   the mmap layer (next) is its only user.  (mmap will get its section
- *   here.)
+ *   The application's address space.  vm_mmap/vm_munmap/vm_mprotect are
+ *   mmap(2)/munmap(2)/mprotect(2) for anonymous memory (Linux's flags and
+ *   errors): demand-paged, with 2 MiB pages wherever a 2 MiB-aligned range
+ *   lies inside one mapping, split to 4 KiB (contents kept) by a partial
+ *   munmap or mprotect.  The mapping set itself is private (core/vma_impl.h).
  */
 #ifndef CORE_MM_H
 #define CORE_MM_H
@@ -141,5 +143,35 @@ struct malloc_stats {
 
 void malloc_stats_get(struct malloc_stats *s);
 size_t malloc_in_use_bytes(void);    /* bytes in live blocks, as malloc_stats */
+
+/* --- the application's address space (core/vm.c) --- */
+
+/* Linux's values, so the system-call layer passes them through. */
+#define VM_PROT_READ             0x1
+#define VM_PROT_WRITE            0x2
+#define VM_PROT_EXEC             0x4
+#define VM_MAP_SHARED            0x01
+#define VM_MAP_PRIVATE           0x02
+#define VM_MAP_FIXED             0x10
+#define VM_MAP_ANONYMOUS         0x20
+#define VM_MAP_NORESERVE         0x4000
+#define VM_MAP_POPULATE          0x8000
+#define VM_MAP_STACK             0x20000
+#define VM_MAP_HUGETLB           0x40000
+#define VM_MAP_FIXED_NOREPLACE   0x100000
+
+struct vm_stats {
+	uint64_t faults;          /* page faults on mapped addresses or not */
+	uint64_t bad_faults;      /* of those: not mapped, not allowed, no memory */
+	uint64_t huge_faults, small_faults;   /* 2 MiB and 4 KiB pages populated */
+	uint64_t huge_pages, small_pages;     /* populated now */
+	uint64_t splits;          /* 2 MiB pages split by a partial munmap/mprotect */
+};
+
+int vm_init(void);                                       /* after the heap and scheduler */
+long vm_mmap(uintptr_t addr, size_t len, int prot, int flags);   /* address or -errno */
+int vm_munmap(uintptr_t addr, size_t len);
+int vm_mprotect(uintptr_t addr, size_t len, int prot);
+void vm_get_stats(struct vm_stats *s);
 
 #endif

@@ -65,7 +65,7 @@ struct arch_cpu {
 	unsigned int exc_depth;       /* nesting of exceptions on IST_EXCEPTION */
 	bool fault_pending;           /* a page fault for trap_in_thread() (trap.c) */
 	unsigned int fault_access;
-	uint64_t fault_addr, fault_rip, fault_rbp;
+	uint64_t fault_addr, fault_rip, fault_rbp, fault_rsp;
 	bool x2apic;
 };
 

@@ -147,9 +147,12 @@ uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 
 static arch_fault_fn fault_handler;
 
-void arch_set_fault_handler(arch_fault_fn fn)
+arch_fault_fn arch_set_fault_handler(arch_fault_fn fn)
 {
+	arch_fault_fn old = fault_handler;
+
 	fault_handler = fn;
+	return old;
 }
 
 /* A fault the VM layer may resolve (demand paging): on an application
@@ -170,6 +173,7 @@ static bool defer_fault(const struct trap_frame *f)
 			  ((f->error & 1) ? ARCH_FAULT_PRESENT : 0);
 	a->fault_rip = f->rip;
 	a->fault_rbp = f->rbp;
+	a->fault_rsp = f->rsp;
 	a->fault_pending = true;
 	return true;
 }
@@ -180,7 +184,7 @@ static bool defer_fault(const struct trap_frame *f)
 void trap_in_thread(void)
 {
 	struct arch_cpu *a = &this_cpu()->arch;
-	uint64_t addr = a->fault_addr, rip = a->fault_rip, rbp = a->fault_rbp;
+	uint64_t addr = a->fault_addr, rip = a->fault_rip, rbp = a->fault_rbp, rsp = a->fault_rsp;
 	unsigned int access = a->fault_access;
 	int err;
 
@@ -198,6 +202,7 @@ void trap_in_thread(void)
 	       (access & ARCH_FAULT_WRITE) ? "write" : ((access & ARCH_FAULT_EXEC) ? "execute" : "read"),
 	       (access & ARCH_FAULT_PRESENT) ? ", protection" : ", not mapped", err);
 	print_symbol("  rip ", rip);
+	print_stack_top(rsp);
 	arch_backtrace(rbp, 16);
 	arch_exit_panic();
 }

@@ -82,8 +82,8 @@ done
 
 # --- fatal conditions: a report, then the panic status (101), never a hang ---
 boot "" "$B/test/kernel.elf" -- crash null
-check "NULL dereference: page-fault report with symbol and backtrace" \
-	eval 'fatal_ok "#PF page fault" && has "page not present, read" && has "<crash_null+" && has "backtrace:" && has "<crash+" && has_re "cr2 0+ "'
+check "NULL dereference: fault report with address, access, symbol and backtrace" \
+	eval 'fatal_ok "application fault at 0000000000000000: no mapping there" && has "fatal page fault at 0000000000000000 (read, not mapped)" && has "<crash_null+" && has "backtrace:" && has "<crash+"'
 boot "" "$B/test/kernel.elf" -- crash text
 check "write to kernel text: protection-violation page fault" \
 	eval 'fatal_ok "#PF page fault" && has "protection violation, write"'

@@ -139,8 +139,10 @@ KTEST(uspace_faults_are_resolved_in_the_thread)
 {
 	volatile uint64_t *p = (volatile uint64_t *)DEMAND;
 
+	arch_fault_fn saved;
+
 	faults_seen = 0;
-	arch_set_fault_handler(demand_map);
+	saved = arch_set_fault_handler(demand_map);
 	for (unsigned int k = 0; k < DEMAND_PAGES; k++)
 		p[k * 512 + 7] = 0xfeed0000 + k;      /* first touch of each page faults */
 	for (unsigned int k = 0; k < DEMAND_PAGES; k++) {
@@ -148,7 +150,7 @@ KTEST(uspace_faults_are_resolved_in_the_thread)
 		KCHECK_EQ(t, p[k * 512], 0);         /* a fresh zeroed page */
 	}
 	KCHECK_EQ(t, faults_seen, DEMAND_PAGES);     /* once per page, then mapped */
-	arch_set_fault_handler(NULL);
+	arch_set_fault_handler(saved);                /* the VM layer's */
 	for (unsigned int k = 0; k < DEMAND_PAGES; k++) {
 		KCHECK_EQ(t, arch_user_unmap(DEMAND + k * PAGE_SIZE, NULL), demand_frames[k]);
 		page_free(demand_frames[k], 0);

@@ -1,0 +1,114 @@
+/*
+ * tests/kernel/test_vm.c - mmap, munmap and mprotect of anonymous memory:
+ * demand paging with 2 MiB pages, splitting with contents kept, MAP_FIXED,
+ * and memory returning to the page allocator.
+ */
+#include "core/ktest.h"
+#include "core/arch.h"
+#include "core/mm.h"
+
+#define RW (VM_PROT_READ | VM_PROT_WRITE)
+#define ANON (VM_MAP_PRIVATE | VM_MAP_ANONYMOUS)
+
+KTEST(vm_huge_pages_on_first_touch)
+{
+	struct vm_stats before, after;
+	struct mm_stats mb, ma;
+	long a;
+	volatile char *p;
+
+	vm_get_stats(&before);
+	mm_stats(&mb);
+	a = vm_mmap(0, 8 << 20, RW, ANON);
+	KCHECK(t, a > 0 && !(a & (HUGE_PAGE_SIZE - 1)));   /* 2 MiB aligned */
+	if (a <= 0)
+		return;
+	p = (volatile char *)a;
+	for (int i = 0; i < 4; i++)
+		p[i * HUGE_PAGE_SIZE + 4096 * i] = (char)(i + 1);
+	vm_get_stats(&after);
+	KCHECK_EQ(t, after.huge_faults - before.huge_faults, 4);
+	KCHECK_EQ(t, after.small_faults - before.small_faults, 0);
+	for (int i = 0; i < 4; i++) {
+		KCHECK_EQ(t, p[i * HUGE_PAGE_SIZE + 4096 * i], i + 1);
+		KCHECK_EQ(t, p[i * HUGE_PAGE_SIZE + 4096 * i + 8], 0);   /* zeroed memory */
+	}
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 8 << 20), 0);
+	vm_get_stats(&after);
+	KCHECK_EQ(t, after.huge_pages, before.huge_pages);
+	mm_stats(&ma);
+	KCHECK(t, ma.used_bytes <= mb.used_bytes + 64 * 1024);   /* frames went back */
+}
+
+KTEST(vm_partial_munmap_splits_and_keeps_contents)
+{
+	struct vm_stats before, after;
+	long a = vm_mmap(0, 2 << 20, RW, ANON);
+	volatile uint32_t *w = (volatile uint32_t *)a;
+
+	KCHECK(t, a > 0);
+	if (a <= 0)
+		return;
+	vm_get_stats(&before);
+	for (unsigned int i = 0; i < 512; i++)
+		w[i * 1024] = 0xabc00000 + i;       /* one huge page, every 4 KiB written */
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a + 5 * 4096, 4096), 0);
+	vm_get_stats(&after);
+	KCHECK_EQ(t, after.splits - before.splits, 1);
+	KCHECK_EQ(t, arch_user_query((uintptr_t)a + 5 * 4096, NULL, NULL), 0);
+	for (unsigned int i = 0; i < 512; i++) {
+		if (i != 5)
+			KCHECK_EQ(t, w[i * 1024], 0xabc00000 + i);
+	}
+	KCHECK_EQ(t, vm_mprotect((uintptr_t)a + 7 * 4096, 4096, VM_PROT_READ), 0);
+	unsigned int prot = 0;
+	arch_user_query((uintptr_t)a + 7 * 4096, NULL, &prot);
+	KCHECK_EQ(t, prot, ARCH_PROT_READ);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 2 << 20), 0);
+	vm_get_stats(&after);
+	KCHECK_EQ(t, after.small_pages, before.small_pages);      /* all 511 gone, frame freed */
+}
+
+KTEST(vm_small_pages_where_huge_do_not_fit)
+{
+	struct vm_stats before, after;
+	long a = vm_mmap(0, 3 * 4096, RW, ANON);
+	volatile char *p = (volatile char *)a;
+
+	KCHECK(t, a > 0);
+	vm_get_stats(&before);
+	p[0] = 1;
+	p[2 * 4096] = 2;
+	vm_get_stats(&after);
+	KCHECK_EQ(t, after.small_faults - before.small_faults, 2);
+	KCHECK_EQ(t, after.huge_faults - before.huge_faults, 0);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 3 * 4096), 0);
+}
+
+KTEST(vm_map_fixed_replaces_and_noreplace_refuses)
+{
+	long a = vm_mmap(0, 16 * 4096, RW, ANON | VM_MAP_POPULATE);
+	volatile char *p = (volatile char *)a;
+	long b;
+
+	KCHECK(t, a > 0);
+	p[4 * 4096] = 7;
+	KCHECK_EQ(t, vm_mmap((uintptr_t)a + 4 * 4096, 4096, RW, ANON | VM_MAP_FIXED_NOREPLACE), -EEXIST);
+	KCHECK_EQ(t, p[4 * 4096], 7);
+	b = vm_mmap((uintptr_t)a + 4 * 4096, 4096, RW, ANON | VM_MAP_FIXED);
+	KCHECK_EQ(t, b, a + 4 * 4096);
+	KCHECK_EQ(t, p[4 * 4096], 0);                     /* a fresh page replaced it */
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 16 * 4096), 0);
+}
+
+KTEST(vm_bad_arguments)
+{
+	KCHECK_EQ(t, vm_mmap(0, 0, RW, ANON), -EINVAL);
+	KCHECK_EQ(t, vm_mmap(0x1001, 4096, RW, ANON | VM_MAP_FIXED), -EINVAL);
+	KCHECK_EQ(t, vm_mmap(0, 4096, RW, VM_MAP_ANONYMOUS), -EINVAL);      /* neither private nor shared */
+	KCHECK_EQ(t, vm_mmap(0, 4096, 0x80, ANON), -EINVAL);
+	KCHECK_EQ(t, vm_mmap(0, 4096, RW, VM_MAP_PRIVATE), -ENODEV);        /* files: with the VFS */
+	KCHECK_EQ(t, vm_munmap(0x1001, 4096), -EINVAL);
+	KCHECK_EQ(t, vm_mprotect(0x123000, 4096, RW), -ENOMEM);           /* not mapped */
+	KCHECK_EQ(t, vm_munmap(0x123000, 4096), 0);                        /* nothing there: fine */
+}
