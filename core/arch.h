@@ -75,6 +75,7 @@ void *arch_map_mmio(uint64_t pa, size_t len);           /* uncached */
 void *arch_map_phys(uint64_t pa, size_t len);           /* write-back, read-only use */
 void arch_tlb_flush_all(void);
 int arch_map_kernel(uintptr_t va, uint64_t pa, size_t len);   /* 4 KiB pages, RW, NX */
+void arch_zero_pages(void *p, size_t len);      /* 64-byte aligned, a multiple of 64 */
 
 /* The application's half (arch/x86_64/uspace.c): one page at a time, 4 KiB
  * (level 1) or 2 MiB (level 2); no TLB flush: batch, then shoot down once.

@@ -79,7 +79,7 @@ static int populate_huge(const struct vma *v, uint64_t base)
 
 	if (!pa)
 		return -ENOMEM;
-	memset(arch_phys_to_virt(pa), 0, HUGE);
+	arch_zero_pages(arch_phys_to_virt(pa), HUGE);
 	err = arch_user_map(base, pa, 2, arch_prot(v->prot));
 	if (err) {
 		page_free(pa, PAGE_ORDER_2M);
@@ -97,7 +97,7 @@ static int populate_small(const struct vma *v, uint64_t page)
 
 	if (!pa)
 		return -ENOMEM;
-	memset(arch_phys_to_virt(pa), 0, PAGE_SIZE);
+	arch_zero_pages(arch_phys_to_virt(pa), PAGE_SIZE);
 	err = arch_user_map(page, pa, 1, arch_prot(v->prot));
 	if (err) {
 		page_free(pa, PAGE_ORDER_4K);
