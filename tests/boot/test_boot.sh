@@ -62,6 +62,9 @@ for n in 1 4; do
 done
 check "grub-file accepts kernel.elf as Multiboot2" grub-file --is-x86-multiboot2 "$B/kernel.elf"
 
+boot "" --mem 8M "$B/kernel.elf"
+check "the hello image boots and runs in 8 MiB of RAM" hello_ok 1
+
 boot "" --mem 256M "$B/kernel.elf"
 check "256 MiB guest reports mem_mib near 256" has_re "mem_mib=(25[4-6])"
 
