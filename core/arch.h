@@ -76,6 +76,10 @@ void *arch_map_phys(uint64_t pa, size_t len);           /* write-back, read-only
 void arch_tlb_flush_all(void);
 int arch_map_kernel(uintptr_t va, uint64_t pa, size_t len);   /* 4 KiB pages, RW, NX */
 void arch_zero_pages(void *p, size_t len);      /* 64-byte aligned, a multiple of 64 */
+/* memcpy for application pointers: 0, or -EFAULT if an address is bad
+ * (faults the VM layer resolves, like a first touch, are resolved). */
+int arch_copy_user(void *dst, const void *src, size_t n);
+bool arch_fault_has_fixup(uintptr_t rip);      /* the fault becomes an error return */
 
 /* The application's half (arch/x86_64/uspace.c): one page at a time, 4 KiB
  * (level 1) or 2 MiB (level 2); no TLB flush: batch, then shoot down once.

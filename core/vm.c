@@ -151,7 +151,6 @@ static int vm_fault(uintptr_t addr, unsigned int access, uintptr_t rip)
 	struct vma *v;
 	int err = -EFAULT;
 
-	(void)rip;
 	WITH_LOCK(&vm.lock) {
 		vm.stats.faults++;
 		v = vma_find(&vm.set, addr);
@@ -159,7 +158,8 @@ static int vm_fault(uintptr_t addr, unsigned int access, uintptr_t rip)
 			err = populate(v, addr);
 		if (err) {
 			vm.stats.bad_faults++;
-			report_bad_fault(addr, v, err);
+			if (!arch_fault_has_fixup(rip))   /* else: the caller gets -EFAULT */
+				report_bad_fault(addr, v, err);
 		}
 	}
 	return err;

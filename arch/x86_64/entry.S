@@ -128,6 +128,7 @@ trap_common:
 	/* On the preempted thread's stack: [FPU copy][struct trap_frame copy]. */
 preempt:
 	mov %rax, %rsp
+	mov %rsp, %rdi                      /* the FPU copy; the frame copy follows it */
 	call trap_in_thread                 /* a deferred page fault, or a preemption */
 	cmpl $0, fpu_use_xsave(%rip)
 	je 5f

@@ -55,3 +55,31 @@ arch_zero_pages:
 	jnz 1b
 2:	ret
 	.size arch_zero_pages, . - arch_zero_pages
+
+/*
+ * arch_copy_user(dst, src, n): memcpy that may fault on an application
+ * address: 0, or -EFAULT (14) when an access faults and the VM layer cannot
+ * resolve it (a fault it can resolve, such as a first touch of mapped
+ * memory, is resolved and the copy goes on).  The exception table maps the
+ * two instructions that may fault to the fix-up that returns the error.
+ */
+	.globl arch_copy_user
+	.type arch_copy_user, @function
+arch_copy_user:
+	mov %rdx, %rcx
+	shr $3, %rcx
+1:	rep movsq
+	mov %rdx, %rcx
+	and $7, %rcx
+2:	rep movsb
+	xor %eax, %eax
+	ret
+3:	mov $-14, %eax
+	ret
+	.size arch_copy_user, . - arch_copy_user
+
+	.section .ex_table, "a"
+	.balign 8
+	.quad 1b, 3b
+	.quad 2b, 3b
+	.text

@@ -141,6 +141,27 @@ uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 	return fpu_copy;
 }
 
+/* --- the exception table: instructions allowed to fault, and where to go --- */
+
+struct ex_entry {
+	uintptr_t insn, fixup;
+};
+extern const struct ex_entry __ex_table_start[], __ex_table_end[];
+
+static uintptr_t fixup_for(uintptr_t rip)
+{
+	for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++) {
+		if (e->insn == rip)
+			return e->fixup;
+	}
+	return 0;
+}
+
+bool arch_fault_has_fixup(uintptr_t rip)
+{
+	return fixup_for(rip) != 0;
+}
+
 /* --- page faults on the application's half, handled in the thread --- */
 
 #define USER_TOP 0x0000800000000000ULL
@@ -181,8 +202,9 @@ static bool defer_fault(const struct trap_frame *f)
 /* On the interrupted thread's own stack, interrupts off: a deferred page
  * fault is resolved (with interrupts on; the handler may sleep) or reported;
  * else this is a preemption. */
-void trap_in_thread(void)
+void trap_in_thread(void *fpu_copy)
 {
+	struct trap_frame *frame = (struct trap_frame *)((char *)fpu_copy + fpu_copy_size);
 	struct arch_cpu *a = &this_cpu()->arch;
 	uint64_t addr = a->fault_addr, rip = a->fault_rip, rbp = a->fault_rbp, rsp = a->fault_rsp;
 	unsigned int access = a->fault_access;
@@ -198,6 +220,10 @@ void trap_in_thread(void)
 	arch_irq_disable();
 	if (err == 0)
 		return;                         /* mapped: the instruction runs again */
+	if (fixup_for(rip)) {                   /* a user copy: it returns -EFAULT */
+		frame->rip = fixup_for(rip);
+		return;
+	}
 	printk("\nskiff: fatal page fault at %016lx (%s%s), error %d\n", addr,
 	       (access & ARCH_FAULT_WRITE) ? "write" : ((access & ARCH_FAULT_EXEC) ? "execute" : "read"),
 	       (access & ARCH_FAULT_PRESENT) ? ", protection" : ", not mapped", err);
@@ -216,8 +242,13 @@ void trap_dispatch(struct trap_frame *f)
 	if (f->vector < 32) {
 		struct arch_cpu *a = &this_cpu()->arch;
 		exception_enter(a);
-		if (!defer_fault(f))
-			exception_report(f);
+		if (!defer_fault(f)) {
+			uintptr_t fix = fixup_for(f->rip);
+			if (fix && (f->vector == 13 || f->vector == 14))
+				f->rip = fix;           /* a user copy met a bad address */
+			else
+				exception_report(f);
+		}
 		exception_leave(a);
 		return;
 	}

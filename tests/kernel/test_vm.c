@@ -112,3 +112,26 @@ KTEST(vm_bad_arguments)
 	KCHECK_EQ(t, vm_mprotect(0x123000, 4096, RW), -ENOMEM);           /* not mapped */
 	KCHECK_EQ(t, vm_munmap(0x123000, 4096), 0);                        /* nothing there: fine */
 }
+
+/* Copies that touch application memory return -EFAULT for bad addresses
+ * instead of ending the VM, and fault in mapped memory on the way. */
+KTEST(vm_user_copy_faults_become_efault)
+{
+	char buf[64] = "skiff";
+	long a = vm_mmap(0, 8192, RW, ANON);
+	long ro = vm_mmap(0, 4096, VM_PROT_READ, ANON);
+
+	KCHECK(t, a > 0 && ro > 0);
+	KCHECK_EQ(t, arch_copy_user((void *)a, buf, sizeof(buf)), 0);          /* first touch */
+	KCHECK_EQ(t, arch_copy_user(buf, (void *)(a + 4096), 16), 0);          /* untouched: zero */
+	KCHECK_EQ(t, buf[0], 0);
+	KCHECK_EQ(t, arch_copy_user(buf, (void *)a, 6), 0);
+	KCHECK(t, strcmp(buf, "skiff") == 0);
+	KCHECK_EQ(t, arch_copy_user(buf, NULL, 8), -EFAULT);                   /* page 0 */
+	KCHECK_EQ(t, arch_copy_user((void *)0x7000000000UL, buf, 8), -EFAULT);  /* nothing mapped */
+	KCHECK_EQ(t, arch_copy_user((void *)ro, buf, 8), -EFAULT);             /* read-only */
+	KCHECK_EQ(t, arch_copy_user(buf, (void *)0x8000000000000000UL, 8), -EFAULT);   /* non-canonical */
+	KCHECK_EQ(t, arch_copy_user((void *)(a + 8188), buf, 8), -EFAULT);     /* runs off the end */
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 8192), 0);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)ro, 4096), 0);
+}
