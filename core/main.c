@@ -98,8 +98,8 @@ void kernel_main(struct boot_info *bi)
 	boot_mark("memory");
 	sched_init();
 	boot_mark("scheduler");
-	if (vm_init())
-		panic("no memory for the address space");
+	if (vm_init() || shrink_init())
+		panic("no memory for the address space or the shrink thread");
 	ncpus = arch_smp_start();
 	if (ncpus < 0)
 		arch_exit_panic();

@@ -174,4 +174,25 @@ int vm_munmap(uintptr_t addr, size_t len);
 int vm_mprotect(uintptr_t addr, size_t len, int prot);
 void vm_get_stats(struct vm_stats *s);
 
+/* --- memory pressure: the shrinker API (core/shrink.c) --- */
+
+/* fn(want) releases up to want bytes and returns how many it released.
+ * Asked by the "shrink" thread when free memory falls below the low
+ * watermark (until it is above the high one), and at once by an allocation
+ * that would otherwise fail. */
+int shrinker_register(const char *name, size_t (*fn)(size_t want));
+int shrinker_unregister(size_t (*fn)(size_t want));
+
+struct shrink_stats {
+	uint64_t low, high;         /* watermarks, bytes */
+	uint64_t calls;             /* passes over the shrinkers */
+	uint64_t released;          /* bytes they reported released */
+	uint64_t sync_shrinks;      /* allocations that asked at once */
+	uint64_t background_runs;   /* wakeups of the shrink thread */
+};
+
+int shrink_init(void);                          /* after the scheduler */
+void shrink_get_stats(struct shrink_stats *s);
+uint64_t mm_free_estimate(void);                /* free bytes, roughly, lock-free */
+
 #endif

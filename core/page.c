@@ -315,6 +315,14 @@ static uint64_t try_alloc(unsigned int order)
 	return pa;
 }
 
+/* Free memory, roughly and without the lock (CPU caches not counted): for
+ * the low-watermark check on every allocation. */
+uint64_t mm_free_estimate(void)
+{
+	return ((uint64_t)__atomic_load_n(&mm.buddy_free_chunks, __ATOMIC_RELAXED) << CHUNK_SHIFT) +
+	       ((uint64_t)__atomic_load_n(&mm.split_free, __ATOMIC_RELAXED) << FRAME_SHIFT);
+}
+
 uint64_t page_alloc(unsigned int order)
 {
 	uint64_t pa = 0;
@@ -325,6 +333,10 @@ uint64_t page_alloc(unsigned int order)
 			mm_drain_cpu_caches();
 			pa = try_alloc(order);
 		}
+		while (!pa && mm_out_of_memory(order))   /* shrinkers released some */
+			pa = try_alloc(order);
+		if (pa)
+			mm_memory_low();        /* cheap unless below the low watermark */
 	}
 	if (!pa)
 		__atomic_fetch_add(&mm.alloc_failures, 1, __ATOMIC_RELAXED);

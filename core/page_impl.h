@@ -41,6 +41,11 @@ unsigned long mm_irq_save(void);             /* local interrupts off */
 void mm_irq_restore(unsigned long flags);
 void mm_global_lock(void);
 void mm_global_unlock(void);
+/* Memory pressure (the kernel: core/shrink.c): an allocation of `order`
+ * found nothing (true: something was released, try again); free memory is
+ * low (wake the background shrinking). */
+bool mm_out_of_memory(unsigned int order);
+void mm_memory_low(void);
 
 #define MM_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define MM_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
