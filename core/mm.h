@@ -172,6 +172,15 @@ int vm_init(void);                                       /* after the heap and s
 long vm_mmap(uintptr_t addr, size_t len, int prot, int flags);   /* address or -errno */
 int vm_munmap(uintptr_t addr, size_t len);
 int vm_mprotect(uintptr_t addr, size_t len, int prot);
+#define VM_MREMAP_MAYMOVE   1
+long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags);   /* no copy */
+#define VM_MADV_NORMAL      0
+#define VM_MADV_RANDOM      1
+#define VM_MADV_SEQUENTIAL  2
+#define VM_MADV_WILLNEED    3
+#define VM_MADV_DONTNEED    4
+#define VM_MADV_FREE        8
+int vm_madvise(uintptr_t addr, size_t len, int advice);
 void vm_get_stats(struct vm_stats *s);
 
 /* --- memory pressure: the shrinker API (core/shrink.c) --- */

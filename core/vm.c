@@ -358,6 +358,96 @@ int vm_mprotect(uintptr_t addr, size_t len, int prot)
 	return err;
 }
 
+/* Moves the populated pages of [from, from+len) to [to, to+len): page-table
+ * entries change, frames stay (no copy).  2 MiB pages move whole when both
+ * ends are equally aligned, else they are split first. */
+static int move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
+{
+	bool aligned = !((to - from) & (HUGE - 1));
+
+	for (uint64_t base = ALIGN_DOWN(from, HUGE); base < from + len; base += HUGE) {
+		uint64_t lo = MAX(base, from), hi = MIN(base + HUGE, from + len), pa;
+		int level = 0, err;
+
+		pa = arch_user_query(base, &level, NULL);
+		if (pa && level == 2 && aligned && lo == base && hi == base + HUGE) {
+			arch_user_unmap(base, NULL);
+			if ((err = arch_user_map(base + (to - from), pa, 2, prot)))
+				return err;
+			continue;
+		}
+		if ((err = split_huge(base)))
+			return err;
+		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
+			if ((pa = arch_user_unmap(va, NULL)) &&
+			    (err = arch_user_map(va + (to - from), pa, 1, prot)))
+				return err;
+		}
+	}
+	return 0;
+}
+
+long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
+{
+	uint64_t start = 0;
+	long ret;
+	int err;
+
+	if (!vm.ready)
+		return -ENOSYS;
+	if ((old & (PAGE_SIZE - 1)) || !new_len || (flags & ~VM_MREMAP_MAYMOVE))
+		return -EINVAL;
+	old_len = ALIGN_UP(old_len, PAGE_SIZE);
+	new_len = ALIGN_UP(new_len, PAGE_SIZE);
+	WITH_LOCK(&vm.lock) {
+		struct vma *v = vma_find(&vm.set, old);
+		unsigned int prot = v ? arch_prot(v->prot) : 0;
+
+		err = vma_resize(&vm.set, old, old_len, new_len, flags & VM_MREMAP_MAYMOVE, &start);
+		if (!err && new_len < old_len)
+			err = unpopulate(old + new_len, old + old_len);
+		else if (!err && start != old)
+			err = move_pages(old, start, old_len, prot);
+		arch_tlb_shootdown(old, old_len);
+		ret = err ? err : (long)start;
+	}
+	return ret;
+}
+
+int vm_madvise(uintptr_t addr, size_t len, int advice)
+{
+	int err = 0;
+
+	if (!vm.ready)
+		return -ENOSYS;
+	if (addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	WITH_LOCK(&vm.lock) {
+		for (uint64_t va = addr; va < addr + len && !err; va += PAGE_SIZE) {
+			if (!vma_find(&vm.set, va))
+				err = -ENOMEM;          /* Linux: a hole in the range */
+		}
+		if (err)
+			break;
+		switch (advice) {
+		case VM_MADV_NORMAL: case VM_MADV_RANDOM: case VM_MADV_SEQUENTIAL:
+			break;                          /* hints we have no use for */
+		case VM_MADV_WILLNEED:
+			for (uint64_t va = addr; va < addr + len && !err; va += PAGE_SIZE)
+				err = populate(vma_find(&vm.set, va), va);
+			break;
+		case VM_MADV_DONTNEED: case VM_MADV_FREE:   /* FREE: given back at once */
+			err = unpopulate(addr, addr + len);
+			arch_tlb_shootdown(addr, len);
+			break;
+		default:
+			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
 void vm_get_stats(struct vm_stats *s)
 {
 	WITH_LOCK(&vm.lock)

@@ -135,3 +135,51 @@ KTEST(vm_user_copy_faults_become_efault)
 	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 8192), 0);
 	KCHECK_EQ(t, vm_munmap((uintptr_t)ro, 4096), 0);
 }
+
+KTEST(vm_mremap_grows_and_moves_without_copying)
+{
+	long a = vm_mmap(0, 2 << 20, RW, ANON), b, c;
+	volatile uint32_t *w;
+	uint64_t frame;
+
+	KCHECK(t, a > 0);
+	w = (volatile uint32_t *)a;
+	for (unsigned int i = 0; i < 512; i++)
+		w[i * 1024] = 0x5eed0000 + i;
+	frame = arch_user_query((uintptr_t)a, NULL, NULL);
+	/* A blocker right after it: growing must move. */
+	c = vm_mmap((uintptr_t)a + (2 << 20), 4096, RW, ANON | VM_MAP_FIXED_NOREPLACE);
+	KCHECK_EQ(t, c, a + (2 << 20));
+	KCHECK_EQ(t, vm_mremap((uintptr_t)a, 2 << 20, 4 << 20, 0), -ENOMEM);   /* may not move */
+	b = vm_mremap((uintptr_t)a, 2 << 20, 4 << 20, VM_MREMAP_MAYMOVE);
+	KCHECK(t, b > 0 && b != a);
+	w = (volatile uint32_t *)b;
+	for (unsigned int i = 0; i < 512; i++)
+		KCHECK_EQ(t, w[i * 1024], 0x5eed0000 + i);
+	KCHECK_EQ(t, arch_user_query((uintptr_t)b, NULL, NULL), frame);   /* the same frame: no copy */
+	KCHECK_EQ(t, arch_user_query((uintptr_t)a, NULL, NULL), 0);
+	w[(3 << 20) / 4] = 1;                       /* the grown part is usable */
+	b = vm_mremap((uintptr_t)b, 4 << 20, 1 << 20, 0);   /* shrink in place */
+	KCHECK(t, b > 0);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)b, 1 << 20), 0);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)c, 4096), 0);
+}
+
+KTEST(vm_madvise_dontneed_and_willneed)
+{
+	struct vm_stats before, after;
+	long a = vm_mmap(0, 16 * 4096, RW, ANON);
+	volatile char *p = (volatile char *)a;
+
+	KCHECK(t, a > 0);
+	vm_get_stats(&before);
+	KCHECK_EQ(t, vm_madvise((uintptr_t)a, 16 * 4096, VM_MADV_WILLNEED), 0);
+	vm_get_stats(&after);
+	KCHECK_EQ(t, after.small_faults - before.small_faults, 16);     /* populated ahead */
+	p[5 * 4096] = 42;
+	KCHECK_EQ(t, vm_madvise((uintptr_t)a + 5 * 4096, 4096, VM_MADV_DONTNEED), 0);
+	KCHECK_EQ(t, p[5 * 4096], 0);                /* a fresh zero page on next touch */
+	KCHECK_EQ(t, vm_madvise((uintptr_t)a, 4096, 77), -EINVAL);
+	KCHECK_EQ(t, vm_madvise(0x123000, 4096, VM_MADV_DONTNEED), -ENOMEM);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 16 * 4096), 0);
+}
