@@ -185,7 +185,8 @@ void vm_get_stats(struct vm_stats *s);
 
 /* --- memory pressure: the shrinker API (core/shrink.c) --- */
 
-/* fn(want) releases up to want bytes and returns how many it released.
+/* fn(want) releases up to want bytes and returns how many it released.  A
+ * lock its owner holds while allocating may only be try-locked in fn.
  * Asked by the "shrink" thread when free memory falls below the low
  * watermark (until it is above the high one), and at once by an allocation
  * that would otherwise fail. */
@@ -203,5 +204,6 @@ struct shrink_stats {
 int shrink_init(void);                          /* after the scheduler */
 void shrink_get_stats(struct shrink_stats *s);
 uint64_t mm_free_estimate(void);                /* free bytes, roughly, lock-free */
+bool vm_lock_held(void);                        /* by this thread (no reclaim then) */
 
 #endif

@@ -333,8 +333,10 @@ uint64_t page_alloc(unsigned int order)
 			mm_drain_cpu_caches();
 			pa = try_alloc(order);
 		}
-		while (!pa && mm_out_of_memory(order))   /* shrinkers released some */
+		for (int i = 0; !pa && i < 3 && mm_out_of_memory(order); i++) {
+			mm_drain_cpu_caches();  /* shrinkers released some */
 			pa = try_alloc(order);
+		}
 		if (pa)
 			mm_memory_low();        /* cheap unless below the low watermark */
 	}

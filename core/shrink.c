@@ -11,8 +11,9 @@
  *   - an allocation that would fail asks them at once, in the allocating
  *     thread, for what it needs, then retries (page_alloc).
  * Out of memory is still an error return, never a panic.  A shrinker runs
- * in a thread and may take locks, but must not wait for memory itself (a
- * shrinker that allocates is not asked again while it runs).
+ * in a thread and may allocate (it is not asked again while it runs), but a
+ * lock that its owner holds while allocating may only be try-locked by its
+ * shrinker (else: the owner waits for the shrinking, which waits for it).
  */
 #include "core/kernel.h"
 #include "core/arch.h"
@@ -93,10 +94,16 @@ bool mm_out_of_memory(unsigned int order)
 {
 	struct thread *me = thread_self();
 
-	if (!me || !sh.thread_started || mutex_owned(&sh.lock))
+	size_t got;
+
+	/* Not from inside a shrinker, and not while the VM layer's lock is held
+	 * (a shrinker may need it).  Behind a pass of the shrink thread we wait:
+	 * it is releasing memory too. */
+	if (!me || !sh.thread_started || mutex_owned(&sh.lock) || vm_lock_held())
 		return false;
 	sh.stats.sync_shrinks++;
-	return shrink(PAGE_SIZE << order) > 0;
+	got = shrink(PAGE_SIZE << order);
+	return got > 0;
 }
 
 void mm_memory_low(void)
@@ -113,9 +120,10 @@ static void shrink_thread(void *arg)
 	for (;;) {
 		sem_down(&sh.wake);
 		sh.stats.background_runs++;
-		while (mm_free_estimate() < sh.high) {
-			if (!shrink(sh.high - mm_free_estimate()))
-				break;                  /* nobody can give more */
+		for (;;) {
+			uint64_t f = mm_free_estimate();
+			if (f >= sh.high || !shrink(sh.high - f))
+				break;                  /* enough, or nobody can give more */
 		}
 		__atomic_store_n(&sh.signalled, false, __ATOMIC_RELEASE);
 	}

@@ -115,8 +115,8 @@ static int populate(const struct vma *v, uint64_t addr)
 
 	if (arch_user_query(addr, NULL, NULL))
 		return 0;                       /* another thread was first */
-	if (huge_fits(v, base) && !has_small_pages(base))
-		return populate_huge(v, base);
+	if (huge_fits(v, base) && !has_small_pages(base) && populate_huge(v, base) == 0)
+		return 0;                       /* else (no 2 MiB frame): a 4 KiB page will do */
 	return populate_small(v, ALIGN_DOWN(addr, PAGE_SIZE));
 }
 
@@ -151,6 +151,10 @@ static int vm_fault(uintptr_t addr, unsigned int access, uintptr_t rip)
 	struct vma *v;
 	int err = -EFAULT;
 
+	if (mutex_owned(&vm.lock)) {            /* a fault inside the VM layer itself */
+		printk("\nskiff: page fault at %016lx inside the VM layer\n", addr);
+		return -EFAULT;
+	}
 	WITH_LOCK(&vm.lock) {
 		vm.stats.faults++;
 		v = vma_find(&vm.set, addr);
@@ -209,6 +213,21 @@ static void free_small(uint64_t pa)
 		return;
 	}
 	page_free(pa, PAGE_ORDER_4K);
+}
+
+/* Splits the 2 MiB pages that [start, end) covers only in part: done before
+ * the mapping set changes, so that what follows (unpopulate, reprotect)
+ * cannot fail halfway and leave the two disagreeing. */
+static int split_edges(uint64_t start, uint64_t end)
+{
+	uint64_t first = ALIGN_DOWN(start, HUGE), last = ALIGN_DOWN(end - 1, HUGE);
+	int err = 0;
+
+	if (start & (HUGE - 1) || (first == last && end < first + HUGE))
+		err = split_huge(first);
+	if (!err && last != first && (end & (HUGE - 1)))
+		err = split_huge(last);
+	return err;
 }
 
 /* Unmaps the populated pages of [start, end) (page tables only). */
@@ -314,6 +333,9 @@ long vm_mmap(uintptr_t addr, size_t len, int prot, int flags)
 	if ((err = check_prot_flags(prot, flags)))
 		return err;
 	len = ALIGN_UP(len, PAGE_SIZE);
+	if ((flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)) &&
+	    (addr < VM_LO || len > VM_HI - addr))
+		return -EINVAL;                 /* checked before anything is taken down */
 	WITH_LOCK(&vm.lock) {
 		ret = map_locked(addr, len, prot, flags);
 		if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE))
@@ -332,7 +354,9 @@ int vm_munmap(uintptr_t addr, size_t len)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	WITH_LOCK(&vm.lock) {
-		err = vma_unmap(&vm.set, addr, len);
+		err = split_edges(addr, addr + len);
+		if (!err)
+			err = vma_unmap(&vm.set, addr, len);
 		if (!err)
 			err = unpopulate(addr, addr + len);
 		arch_tlb_shootdown(addr, len);
@@ -348,9 +372,15 @@ int vm_mprotect(uintptr_t addr, size_t len, int prot)
 		return -ENOSYS;
 	if ((addr & (PAGE_SIZE - 1)) || (prot & ~(VMA_PROT_READ | VMA_PROT_WRITE | VMA_PROT_EXEC)))
 		return -EINVAL;
+	if (!len)
+		return 0;
+	if (!ALIGN_UP(len, PAGE_SIZE) || addr + ALIGN_UP(len, PAGE_SIZE) < addr)
+		return -ENOMEM;                 /* wraps around */
 	len = ALIGN_UP(len, PAGE_SIZE);
 	WITH_LOCK(&vm.lock) {
-		err = vma_protect(&vm.set, addr, len, (uint32_t)prot);
+		err = split_edges(addr, addr + len);
+		if (!err)
+			err = vma_protect(&vm.set, addr, len, (uint32_t)prot);
 		if (!err && len)
 			err = reprotect(addr, addr + len, arch_prot((uint32_t)prot));
 		arch_tlb_shootdown(addr, len);
@@ -403,7 +433,9 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
 		struct vma *v = vma_find(&vm.set, old);
 		unsigned int prot = v ? arch_prot(v->prot) : 0;
 
-		err = vma_resize(&vm.set, old, old_len, new_len, flags & VM_MREMAP_MAYMOVE, &start);
+		err = new_len < old_len ? split_edges(old + new_len, old + old_len) : 0;
+		if (!err)
+			err = vma_resize(&vm.set, old, old_len, new_len, flags & VM_MREMAP_MAYMOVE, &start);
 		if (!err && new_len < old_len)
 			err = unpopulate(old + new_len, old + old_len);
 		else if (!err && start != old)
@@ -420,14 +452,23 @@ int vm_madvise(uintptr_t addr, size_t len, int advice)
 
 	if (!vm.ready)
 		return -ENOSYS;
-	if (addr & (PAGE_SIZE - 1))
+	if ((addr & (PAGE_SIZE - 1)) || (len && !ALIGN_UP(len, PAGE_SIZE)) ||
+	    addr + ALIGN_UP(len, PAGE_SIZE) < addr)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len)
+		return 0;
 	WITH_LOCK(&vm.lock) {
-		for (uint64_t va = addr; va < addr + len && !err; va += PAGE_SIZE) {
-			if (!vma_find(&vm.set, va))
+		for (uint64_t va = addr; va < addr + len;) {   /* record by record */
+			struct vma *v = vma_find(&vm.set, va);
+			if (!v) {
 				err = -ENOMEM;          /* Linux: a hole in the range */
+				break;
+			}
+			va = v->end;
 		}
+		if (!err && (advice == VM_MADV_DONTNEED || advice == VM_MADV_FREE))
+			err = split_edges(addr, addr + len);
 		if (err)
 			break;
 		switch (advice) {
@@ -450,8 +491,16 @@ int vm_madvise(uintptr_t addr, size_t len, int advice)
 
 void vm_get_stats(struct vm_stats *s)
 {
+	struct vm_stats copy;
+
 	WITH_LOCK(&vm.lock)
-		*s = vm.stats;
+		copy = vm.stats;
+	*s = copy;                              /* s may be untouched application memory */
+}
+
+bool vm_lock_held(void)
+{
+	return vm.ready && mutex_owned(&vm.lock);
 }
 
 /* After the heap and the scheduler: the mapping set, the split-frame

@@ -361,6 +361,11 @@ void preempt_enable(void)
 
 /* Asked by the interrupt return path (arch): should the interrupted thread
  * give up its CPU now? */
+unsigned int sched_thread_preempt_count(void)
+{
+	return thread_self()->preempt_count;
+}
+
 bool sched_preempt_wanted(void)
 {
 	struct sched_cpu *sc = sched_this_cpu();

@@ -130,7 +130,7 @@ static void exception_leave(struct arch_cpu *a)
 uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 {
 	uintptr_t below, fpu_copy;
-	bool fault = this_cpu()->arch.fault_pending;
+	bool fault = f->vector == 14 && this_cpu()->arch.fault_pending;
 
 	if (!fault && (f->vector < 32 || !(f->rflags & (1 << 9)) || !sched_preempt_wanted()))
 		return 0;
@@ -186,8 +186,8 @@ static bool defer_fault(const struct trap_frame *f)
 	uint64_t addr = read_cr2();
 
 	if (f->vector != 14 || !fault_handler || addr >= USER_TOP || !(f->rflags & (1 << 9)) ||
-	    !this_cpu()->current)
-		return false;
+	    !this_cpu()->current || sched_thread_preempt_count())
+		return false;                   /* atomic context: it may not sleep (fix-up or report) */
 	a->fault_addr = addr;
 	a->fault_access = ((f->error & 2) ? ARCH_FAULT_WRITE : 0) |
 			  ((f->error & 16) ? ARCH_FAULT_EXEC : 0) |

@@ -16,6 +16,7 @@
  */
 #include "arch/x86_64/x86_impl.h"
 #include "core/mm.h"
+#include "sched/sched.h"
 
 #define USER_TOP 0x0000800000000000ULL
 
@@ -53,7 +54,7 @@ static bool present(uint64_t e)
 
 /* A 2 MiB page may replace a page table whose entries are all empty (what
  * unmapping 4 KiB pages leaves); the table is freed. */
-static bool drop_empty_table(uint64_t *pd)
+static bool drop_empty_table(uint64_t *pd, uintptr_t base)
 {
 	uint64_t *pt;
 
@@ -64,8 +65,11 @@ static bool drop_empty_table(uint64_t *pd)
 		if (present(pt[i]))
 			return false;
 	}
-	page_free(*pd & PTE_ADDR, 0);
+	uint64_t table = *pd & PTE_ADDR;
+
 	*pd = 0;
+	arch_tlb_shootdown(base, HUGE_PAGE_SIZE);   /* no CPU may still walk it */
+	page_free(table, 0);
 	return true;
 }
 
@@ -78,7 +82,7 @@ int arch_user_map(uintptr_t va, uint64_t pa, int level, unsigned int prot)
 	e = pte_walk(va, level, true);
 	if (!e)
 		return -ENOMEM;                 /* no page table, or a huge page is in the way */
-	if (level == 2 ? !drop_empty_table(e) : present(*e))
+	if (level == 2 ? !drop_empty_table(e, va) : present(*e))
 		return -EEXIST;
 	*e = pa | prot_bits(prot) | (level == 2 ? PTE_PS : 0);
 	return 0;
@@ -194,6 +198,7 @@ void arch_tlb_shootdown(uintptr_t start, size_t len)
 
 	start = ALIGN_DOWN(start, PAGE_SIZE);
 	len = ALIGN_UP(len, PAGE_SIZE);
+	preempt_disable();                      /* "this CPU" must stay this CPU */
 	request.start = start;
 	request.len = len;
 	gen = __atomic_add_fetch(&request.generation, 1, __ATOMIC_ACQ_REL);
@@ -211,4 +216,5 @@ void arch_tlb_shootdown(uintptr_t start, size_t len)
 		while (__atomic_load_n(&acked[i], __ATOMIC_ACQUIRE) < gen)
 			arch_cpu_relax();
 	}
+	preempt_enable();
 }

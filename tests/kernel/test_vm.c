@@ -183,3 +183,20 @@ KTEST(vm_madvise_dontneed_and_willneed)
 	KCHECK_EQ(t, vm_madvise(0x123000, 4096, VM_MADV_DONTNEED), -ENOMEM);
 	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 16 * 4096), 0);
 }
+
+/* Found in review: bad ranges are refused before anything is taken down,
+ * and statistics can be written to untouched application memory. */
+KTEST(vm_review_regressions)
+{
+	long a = vm_mmap(0, 4096, RW, ANON);
+
+	KCHECK(t, a > 0);
+	vm_get_stats((struct vm_stats *)a);     /* faults while writing: outside vm.lock */
+	vm_get_stats((struct vm_stats *)a);     /* now it counts that fault */
+	KCHECK(t, ((struct vm_stats *)a)->faults > 0);
+	KCHECK_EQ(t, vm_mmap(0x7fffffe00000UL, 1UL << 40, RW, ANON | VM_MAP_FIXED), -EINVAL);
+	KCHECK_EQ(t, vm_mmap(0x1000, 4096, RW, ANON | VM_MAP_FIXED), -EINVAL);   /* below VM_LO */
+	KCHECK_EQ(t, vm_mprotect((uintptr_t)a, ~0UL - 100, RW), -ENOMEM);          /* wraps */
+	KCHECK_EQ(t, vm_madvise((uintptr_t)a, ~0UL - 100, VM_MADV_DONTNEED), -EINVAL);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 4096), 0);
+}
