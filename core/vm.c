@@ -417,6 +417,33 @@ static int move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int pro
 	return 0;
 }
 
+/* Moves [old, +old_len) to a new place of new_len: above VM_MMAP_BASE, at
+ * the same offset within 2 MiB as the old one so that 2 MiB pages move
+ * whole (entries change, frames stay).  The old record must be one mapping. */
+static long move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len)
+{
+	struct vma *v = vma_find(&vm.set, old);
+	uint64_t gap, to, off = old & (HUGE - 1);
+	uint32_t prot, flags;
+	int err;
+
+	if (!v || old + old_len > v->end)
+		return -EFAULT;
+	prot = v->prot;
+	flags = v->flags;
+	err = vma_find_gap(&vm.set, VM_MMAP_BASE, new_len + off + HUGE, HUGE, &gap);
+	if (err)
+		return err;
+	to = gap + off;
+	if ((err = split_edges(old, old + old_len)) ||
+	    (err = vma_map(&vm.set, to, new_len, prot, flags, true, true, &to)))
+		return err;
+	err = move_pages(old, to, old_len, arch_prot(prot));
+	if (!err)
+		err = vma_unmap(&vm.set, old, old_len);
+	return err ? err : (long)to;
+}
+
 long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
 {
 	uint64_t start = 0;
@@ -433,13 +460,17 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
 		struct vma *v = vma_find(&vm.set, old);
 		unsigned int prot = v ? arch_prot(v->prot) : 0;
 
+		(void)prot;
 		err = new_len < old_len ? split_edges(old + new_len, old + old_len) : 0;
-		if (!err)
-			err = vma_resize(&vm.set, old, old_len, new_len, flags & VM_MREMAP_MAYMOVE, &start);
+		if (!err)       /* in place: shrink, or grow into free space after it */
+			err = vma_resize(&vm.set, old, old_len, new_len, false, &start);
 		if (!err && new_len < old_len)
 			err = unpopulate(old + new_len, old + old_len);
-		else if (!err && start != old)
-			err = move_pages(old, start, old_len, prot);
+		if (err == -ENOMEM && (flags & VM_MREMAP_MAYMOVE)) {
+			ret = move_mapping(old, old_len, new_len);
+			err = ret < 0 ? (int)ret : 0;
+			start = ret < 0 ? 0 : (uint64_t)ret;
+		}
 		arch_tlb_shootdown(old, old_len);
 		ret = err ? err : (long)start;
 	}

@@ -153,6 +153,10 @@ KTEST(vm_mremap_grows_and_moves_without_copying)
 	KCHECK_EQ(t, vm_mremap((uintptr_t)a, 2 << 20, 4 << 20, 0), -ENOMEM);   /* may not move */
 	b = vm_mremap((uintptr_t)a, 2 << 20, 4 << 20, VM_MREMAP_MAYMOVE);
 	KCHECK(t, b > 0 && b != a);
+	KCHECK_EQ(t, b & (HUGE_PAGE_SIZE - 1), 0);           /* 2 MiB pages moved whole */
+	int level = 0;
+	arch_user_query((uintptr_t)b, &level, NULL);
+	KCHECK_EQ(t, level, 2);
 	w = (volatile uint32_t *)b;
 	for (unsigned int i = 0; i < 512; i++)
 		KCHECK_EQ(t, w[i * 1024], 0x5eed0000 + i);
