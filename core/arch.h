@@ -50,6 +50,7 @@ bool sched_preempt_wanted(void);        /* after an interrupt (sched/sched.c) */
 void sched_preempted(void);             /* on the preempted thread's stack, irqs off */
 bool sched_addr_in_stack_area(uintptr_t addr);   /* a fault there: a stack overflow */
 unsigned int sched_thread_preempt_count(void);   /* the running thread's */
+bool sched_stack_has_room(uintptr_t low);        /* the running thread's stack reaches down to low */
 
 /* Boot and platform bring-up (arch/x86_64/setup.c), called by kernel_main. */
 void arch_platform_init(struct boot_info *bi);

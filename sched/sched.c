@@ -361,6 +361,14 @@ void preempt_enable(void)
 
 /* Asked by the interrupt return path (arch): should the interrupted thread
  * give up its CPU now? */
+/* Boot threads (main, the APs' idle) have no recorded stack: trusted. */
+bool sched_stack_has_room(uintptr_t low)
+{
+	struct thread *t = thread_self();
+
+	return !t || !t->stack || low >= (uintptr_t)t->stack;
+}
+
 unsigned int sched_thread_preempt_count(void)
 {
 	return thread_self()->preempt_count;

@@ -127,6 +127,8 @@ static void exception_leave(struct arch_cpu *a)
  * its CPU, copy its frame and FPU state onto its own stack, below the
  * 128-byte red zone it may be using, and return where the copy starts
  * (entry.S switches to it and calls sched_preempted()); else 0. */
+#define STACK_MARGIN 8192               /* for the handler that runs below the copy */
+
 uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 {
 	uintptr_t below, fpu_copy;
@@ -136,6 +138,17 @@ uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 		return 0;
 	below = f->rsp - 128 - sizeof(*f);
 	fpu_copy = ALIGN_DOWN(below - fpu_copy_size, 64);
+	/* The copy and what runs below it (a fault handler, the scheduler)
+	 * must fit on the thread's stack: else no preemption now, or, for a
+	 * fault, the report with the original frame. */
+	if (!sched_stack_has_room(fpu_copy - STACK_MARGIN)) {
+		if (fault) {
+			this_cpu()->arch.fault_pending = false;
+			printk("\nskiff: no stack left to handle a page fault (thread stack nearly full)\n");
+			exception_report(f);
+		}
+		return 0;
+	}
 	memcpy((void *)(fpu_copy + fpu_copy_size), f, sizeof(*f));
 	memcpy((void *)fpu_copy, fpu, fpu_copy_size);
 	return fpu_copy;
