@@ -4,10 +4,10 @@
  * The clock is the TSC, scaled to nanoseconds since the first kernel
  * instruction.  Its rate comes from, in order: CPUID (leaf 0x15/0x16 or the
  * hypervisor timing leaf), kvmclock, or a calibration against the ACPI PM
- * timer, the HPET or the PIT.  A boot-time calibration must be short (boot
- * takes well under a millisecond), so it is refined later: time_refine()
- * re-measures over the whole time since boot and re-bases the scale so the
- * clock never steps back.
+ * timer, the HPET or the PIT.  A boot-time calibration must be short, so
+ * it takes 200 us (measured within 0.1% of the host's rate under TCG); it is
+ * not refined later (that would need a re-base that readers on other CPUs
+ * see consistently: a seqcount).
  *
  * The timer is one-shot: TSC-deadline mode where offered, else the LAPIC
  * count-down, whose rate is measured against the TSC.
@@ -24,32 +24,22 @@
 #define MAX_TIMER_NS    (3600ULL * 1000000000ULL)   /* arm at most an hour ahead */
 
 static struct {
-	uint64_t base_tsc, base_ns;        /* ns = base_ns + (tsc - base_tsc) * mult >> 32 */
-	uint64_t mult;                     /* ns per TSC tick, 32.32 fixed point */
+	uint64_t mult;                     /* ns per TSC tick, 32.32 fixed point:
+					      ns since boot = (tsc - boot_tsc) * mult >> 32 */
 	uint64_t inv_mult;                 /* TSC ticks per ns, 32.32 fixed point */
 	uint64_t tsc_khz;
 	const char *source;
 	uint64_t apic_ticks_per_ms;        /* LAPIC count-down rate, divide by 1 */
-	/* the reference sample for time_refine() */
-	uint64_t ref_tsc0, ref_count0;
+	uint64_t ref_count0;               /* the reference at the calibration's start */
 	uint64_t (*ref_read)(void);
 	uint64_t ref_hz, ref_mask;
 } clk;
 
 static void (*timer_handler)(void);
 
-/* Readers on other CPUs may see the old or the new scale during a re-base;
- * both give nearly the same time (the scheduler issue adds a seqcount). */
+/* Set once, at boot, before any other CPU reads the clock. */
 static void set_rate(uint64_t tsc_hz)
 {
-	if (clk.mult) {
-		uint64_t now = arch_tsc();
-		clk.base_ns += arch_tsc_to_ns(now - clk.base_tsc);
-		clk.base_tsc = now;
-	} else {
-		clk.base_tsc = boot_tsc;
-		clk.base_ns = 0;
-	}
 	clk.mult = (1000000000ULL << 32) / tsc_hz;          /* fits: 2^62 / hz */
 	/* (hz << 32) / 1e9 without a 128-bit division (the kernel has no libgcc) */
 	clk.inv_mult = ((tsc_hz / 1000000000ULL) << 32) +
@@ -64,7 +54,7 @@ uint64_t arch_tsc_to_ns(uint64_t d)
 
 uint64_t arch_clock_ns(void)
 {
-	return clk.base_ns + arch_tsc_to_ns(arch_tsc() - clk.base_tsc);
+	return arch_tsc_to_ns(arch_tsc() - boot_tsc);
 }
 
 uint64_t arch_tsc_khz(void)
@@ -142,7 +132,7 @@ static bool use_reference(int i)
 		clk.source = "HPET";
 	} else if (i == 2) {
 		pit_setup();
-		clk.ref_read = pit_read;      /* wraps in 55 ms: no time_refine() */
+		clk.ref_read = pit_read;      /* wraps every 55 ms: read it often */
 		clk.ref_hz = PIT_HZ;
 		clk.ref_mask = ~0ULL;
 		clk.source = "PIT";
@@ -193,7 +183,6 @@ static uint64_t calibrate(uint64_t window_ns)
 	if (!x86_cpu.tsc_deadline)
 		apic_timer_arm_count(0xffffffffu);
 	clk.ref_count0 = ref_sample(&t0);
-	clk.ref_tsc0 = t0;
 	do {
 		c = ref_sample(&t);
 		if (t - t0 > limit)
@@ -251,20 +240,6 @@ static uint64_t calibrate_against_references(void)
 	clk.source = "a guess";
 	clk.apic_ticks_per_ms = 1000000;
 	return 1000000000ULL;
-}
-
-/* Re-measures the TSC rate over the time since calibrate() (call it within a
- * few seconds of boot when the reference is the 24-bit PM timer). */
-void time_refine(void)
-{
-	uint64_t c, t, ticks;
-
-	if (!clk.ref_read || clk.ref_read == pit_read)
-		return;
-	c = ref_sample(&t);
-	ticks = ref_elapsed(c);
-	if (ticks > clk.ref_hz / 50)               /* >= 20 ms of baseline */
-		set_rate((t - clk.ref_tsc0) * clk.ref_hz / ticks);
 }
 
 static uint64_t kvmclock_tsc_hz(void)

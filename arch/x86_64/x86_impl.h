@@ -130,7 +130,6 @@ uint32_t apic_timer_current(void);
 
 /* time.c */
 void time_init(void);
-void time_refine(void);
 const char *time_source(void);
 
 /* smp.c */
@@ -138,6 +137,9 @@ __attribute__((noreturn)) void smp_ap_entry(void);
 
 
 
+
+/* power.c */
+void power_init(void);
 
 /* setup.c */
 bool boot_ram_contains(uint64_t pa, uint64_t len);    /* usable RAM, no module in it */
