@@ -19,6 +19,8 @@
 #define HWR_SLP_EN      (1 << 5)
 #define PANIC_STATUS    0x7f
 
+static volatile uint8_t *sleep_reg;     /* HW-reduced sleep control, memory space */
+
 static void debugcon_write(const char *s)
 {
 	while (*s)
@@ -35,10 +37,17 @@ static void acpi_soft_off(void)
 			outw((uint16_t)acpi.pm1b_cnt_port, (uint16_t)(acpi.s5_slp_typb << 10) | SLP_EN);
 	} else if (acpi.sleep_control.space == 1 && acpi.sleep_control.addr) {
 		outb((uint16_t)acpi.sleep_control.addr, (uint8_t)((acpi.s5_slp_typa & 7) << 2) | HWR_SLP_EN);
-	} else if (acpi.sleep_control.space == 0 && acpi.sleep_control.addr) {
-		volatile uint8_t *r = arch_map_mmio(acpi.sleep_control.addr, 1);
-		*r = (uint8_t)((acpi.s5_slp_typa & 7) << 2) | HWR_SLP_EN;
+	} else if (sleep_reg) {
+		*sleep_reg = (uint8_t)((acpi.s5_slp_typa & 7) << 2) | HWR_SLP_EN;
 	}
+}
+
+/* Maps a memory-space sleep register now, while mapping is safe: at
+ * power-off (perhaps after a panic) nothing may be allocated. */
+void power_init(void)
+{
+	if (acpi.sleep_control.space == 0 && acpi.sleep_control.addr)
+		sleep_reg = arch_map_mmio(acpi.sleep_control.addr, 1);
 }
 
 static __noreturn void power_off(uint8_t debug_exit_value)

@@ -100,6 +100,7 @@ void arch_platform_init(struct boot_info *bi)
 	paging_init(bi);
 	boot_mark("page tables");
 	acpi_init(bi);
+	power_init();
 	boot_mark("ACPI");
 	apic_init_bsp();
 	ioapic_init();
