@@ -457,10 +457,6 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
 	old_len = ALIGN_UP(old_len, PAGE_SIZE);
 	new_len = ALIGN_UP(new_len, PAGE_SIZE);
 	WITH_LOCK(&vm.lock) {
-		struct vma *v = vma_find(&vm.set, old);
-		unsigned int prot = v ? arch_prot(v->prot) : 0;
-
-		(void)prot;
 		err = new_len < old_len ? split_edges(old + new_len, old + old_len) : 0;
 		if (!err)       /* in place: shrink, or grow into free space after it */
 			err = vma_resize(&vm.set, old, old_len, new_len, false, &start);

@@ -13,11 +13,6 @@
  */
 #include "sched/sched_impl.h"
 
-static uint64_t now_ns(void)
-{
-	return arch_clock_ns();
-}
-
 #define BALANCE_INTERVAL_NS 20000000ULL     /* busy CPUs compare loads this often */
 #define PULL_INTERVAL_NS    1000000ULL      /* an idle CPU asks at most this often */
 
@@ -74,7 +69,7 @@ void sched_serve_pulls(struct sched_cpu *sc)
 void sched_ask_for_work(struct sched_cpu *sc)
 {
 	unsigned int me = this_cpu()->id, best = me, best_queued = 0;
-	uint64_t now = now_ns();
+	uint64_t now = arch_clock_ns();
 
 	if (now - sc->last_pull < PULL_INTERVAL_NS)
 		return;

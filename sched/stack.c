@@ -11,7 +11,7 @@
  * per-CPU free list of its size class (interrupts off: no locks, no ABA):
  * reusing it needs no page-table change and so no TLB shootdown.
  * Releasing cached stacks to the page allocator would need one; that is
- * for the memory issue's shrinker.  stack_cached_bytes() says how much is
+ * for the memory issue's shrinker.  sched_stack_cached_bytes() says how much is
  * held.
  */
 #include "sched/sched_impl.h"
@@ -100,20 +100,10 @@ void stack_free(void *stack, size_t size)
 
 uint64_t sched_stack_cached_bytes(void)
 {
-	return stack_cached_bytes();
-}
-
-bool sched_addr_in_stack_area(uintptr_t addr)
-{
-	return stack_area_contains(addr);
-}
-
-uint64_t stack_cached_bytes(void)
-{
 	return __atomic_load_n(&cached_bytes, __ATOMIC_RELAXED);
 }
 
-bool stack_area_contains(uintptr_t addr)
+bool sched_addr_in_stack_area(uintptr_t addr)
 {
 	return addr >= STACK_AREA_BASE && addr < STACK_AREA_BASE + STACK_AREA_SIZE &&
 	       (addr - STACK_AREA_BASE) / SLOT_SIZE < __atomic_load_n(&next_slot, __ATOMIC_RELAXED);

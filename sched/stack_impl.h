@@ -15,7 +15,5 @@
 
 void *stack_alloc(size_t size);
 void stack_free(void *stack, size_t size);
-uint64_t stack_cached_bytes(void);      /* freed stacks kept for reuse */
-bool stack_area_contains(uintptr_t addr);   /* a fault there is a stack overflow */
 
 #endif
