@@ -36,6 +36,9 @@
 #define IST_EXCEPTION    4
 #define IST_IRQ          5
 #define IST_COUNT        5
+#define IST_SMALL        4096      /* double fault, NMI, machine check */
+#define IST_LARGE        16384     /* exceptions (split in halves for nesting), IRQs */
+#define IST_BLOCK_SIZE   (3 * IST_SMALL + 2 * IST_LARGE)   /* one CPU's IST stacks */
 
 /* Interrupt vectors */
 #define VEC_IRQ_BASE     0x20      /* IOAPIC GSIs 0..23 map here */

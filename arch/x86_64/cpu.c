@@ -162,25 +162,16 @@ static void gdt_fill(struct arch_cpu *a)
 /* IST sizes: the exception stack is split in halves so that a fault inside
  * an exception handler (a nested fault) gets a fresh half, not our frame. */
 static const size_t ist_size[IST_COUNT + 1] = {
-	[IST_DOUBLE_FAULT] = 4096, [IST_NMI] = 4096, [IST_MCE] = 4096,
-	[IST_EXCEPTION] = 16384, [IST_IRQ] = 16384,
+	[IST_DOUBLE_FAULT] = IST_SMALL, [IST_NMI] = IST_SMALL, [IST_MCE] = IST_SMALL,
+	[IST_EXCEPTION] = IST_LARGE, [IST_IRQ] = IST_LARGE,
 };
-
-size_t cpu_ist_block_size(void)
-{
-	size_t n = 0;
-
-	for (int i = 1; i <= IST_COUNT; i++)
-		n += ist_size[i];
-	return n;
-}
 
 void cpu_init_tables(struct cpu *c, uintptr_t block, size_t block_size)
 {
 	struct arch_cpu *a = &c->arch;
 	struct desc_ptr g = { sizeof(a->gdt) - 1, (uintptr_t)a->gdt };
 
-	ASSERT(block_size >= cpu_ist_block_size());
+	ASSERT(block_size >= IST_BLOCK_SIZE);
 	for (int i = 1; i <= IST_COUNT; i++) {
 		block += ist_size[i];
 		a->ist_top[i] = block;

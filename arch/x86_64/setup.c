@@ -16,7 +16,7 @@ void kernel_main(struct boot_info *bi);
 struct cpu cpus[CONFIG_MAX_CPUS];
 struct acpi_info acpi;
 static struct boot_info boot_info;
-static uint8_t bsp_ist[5 * 16384] __attribute__((aligned(16)));
+static uint8_t bsp_ist[IST_BLOCK_SIZE] __attribute__((aligned(16)));
 
 extern const char __kernel_start[], __kernel_end[];
 

@@ -61,7 +61,7 @@ __noreturn void smp_ap_entry(void)
 		ap_park();           /* not one we started: stay out of the way */
 	cpu_set_gs_base(c);
 	cpu_enable_fpu();
-	cpu_init_tables(c, c->arch.ist_block, cpu_ist_block_size());
+	cpu_init_tables(c, c->arch.ist_block, IST_BLOCK_SIZE);
 	apic_init_ap();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&ncpus_online, 1, __ATOMIC_RELAXED);
@@ -81,7 +81,7 @@ static int prepare_aps(unsigned int n, uint64_t *stacks)
 		if (acpi.cpu_apic_id[i] == bsp)
 			continue;
 		struct cpu *c = &cpus[k];
-		uint64_t ist = bootmem_alloc(cpu_ist_block_size(), PAGE_SIZE, ~0ULL);
+		uint64_t ist = bootmem_alloc(IST_BLOCK_SIZE, PAGE_SIZE, ~0ULL);
 		uint64_t stk = bootmem_alloc(AP_STACK_SIZE, PAGE_SIZE, ~0ULL);
 		if (!ist || !stk)
 			return -ENOMEM;

@@ -114,12 +114,12 @@ static void exception_enter(struct arch_cpu *a)
 		console_write(msg, sizeof(msg) - 1);
 		arch_exit_panic();
 	}
-	a->tss.ist[IST_EXCEPTION - 1] -= 8192;
+	a->tss.ist[IST_EXCEPTION - 1] -= IST_LARGE / 2;
 }
 
 static void exception_leave(struct arch_cpu *a)
 {
-	a->tss.ist[IST_EXCEPTION - 1] += 8192;
+	a->tss.ist[IST_EXCEPTION - 1] += IST_LARGE / 2;
 	a->exc_depth--;
 }
 

@@ -80,7 +80,6 @@ extern char trap_stubs[];           /* 256 stubs, 16 bytes apart */
 /* cpu.c */
 void cpu_detect_features(void);
 void cpu_enable_fpu(void);
-size_t cpu_ist_block_size(void);
 void cpu_init_tables(struct cpu *c, uintptr_t ist_block, size_t ist_block_size);
 void cpu_load_idt(void);
 unsigned int idt_ist(unsigned int vector);
