@@ -61,7 +61,6 @@ static void detect_fpu(void)
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	x86_cpu.xcr0 = ((uint64_t)hi << 32) | lo;
 	x86_cpu.xsave_size = cpuid(0xd, 0).ebx;
-	fpu_area_size = ALIGN_UP((uint64_t)x86_cpu.xsave_size, 64) + 64;
 	fpu_copy_size = ALIGN_UP((uint64_t)x86_cpu.xsave_size, 64);
 	fpu_use_xsave = 1;
 }

@@ -77,7 +77,7 @@ trap_common:
 	push %r15
 	mov %rsp, %rbx                      /* %rbx = struct trap_frame *, callee-saved */
 
-	sub fpu_area_size(%rip), %rsp
+	sub fpu_copy_size(%rip), %rsp       /* the FPU state, 64-aligned below */
 	and $-64, %rsp
 	cmpl $0, fpu_use_xsave(%rip)
 	je 1f
@@ -143,7 +143,6 @@ preempt:
 
 	.data
 	.balign 8
-	.globl fpu_area_size, fpu_copy_size, fpu_use_xsave
-fpu_area_size:	.quad 512 + 64              /* on the IST stack, with alignment slack */
+	.globl fpu_copy_size, fpu_use_xsave
 fpu_copy_size:	.quad 512                   /* the state itself, a multiple of 64 */
 fpu_use_xsave:	.long 0

@@ -73,7 +73,6 @@ struct trap_frame {
 /* entry.S */
 extern uint64_t boot_tsc;
 extern uint32_t fpu_use_xsave;      /* read by entry.S */
-extern uint64_t fpu_area_size;      /* bytes reserved on the stack per trap */
 extern uint64_t fpu_copy_size;      /* bytes of FPU state copied when preempting */
 extern char trap_stubs[];           /* 256 stubs, 16 bytes apart */
 
