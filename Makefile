@@ -36,7 +36,7 @@ ACFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -mcmodel=k
 LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
 	-T arch/x86_64/linker.ld
 
-KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c libc/*.c)
+KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c fs/*.c libc/*.c)
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC))
 APP_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard $(APP)/*.c)) $(BUILD)/app_name.o
 TEST_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/kernel/*.c)) $(BUILD)/test_name.o

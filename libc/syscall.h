@@ -1,0 +1,76 @@
+/*
+ * libc/syscall.h - how a Linux system call is written in Skiff.
+ *
+ * Interface:
+ *   Each system call is one kernel function, sys_NAME, taking its arguments
+ *   as longs (the registers of the Linux ABI) and returning a value or a
+ *   negative errno, which is also musl's convention: no conversion layer.
+ *   Write it with SYSCALL_DEFINEn(name, type1, arg1, ...) { body }: the
+ *   body sees typed arguments; the macro makes the long-taking sys_NAME.
+ *   libc/syscall_list.h gives each its number.  An application built
+ *   against Skiff's musl calls sys_NAME directly (a constant syscall number
+ *   resolves at compile time); syscall(2) with a variable number and the
+ *   SYSCALL instruction go through syscall_dispatch() and the same table.
+ *
+ *   Pointers from the application: one address space, so any address may
+ *   be valid (the application's own data lies in the kernel image); bad
+ *   ones must give -EFAULT, never a crash.  Read and write application
+ *   memory only through copy_from_user()/copy_to_user() (0 or -EFAULT) and
+ *   copy_path_from_user() (length, -EFAULT or -ENAMETOOLONG).
+ */
+#ifndef LIBC_SYSCALL_H
+#define LIBC_SYSCALL_H
+
+#include "core/kernel.h"
+#include "core/arch.h"
+
+#define SYSCALL_DEFINE0(name) long sys_##name(void)
+
+#define SYSCALL_DEFINE_(name, params, args, longs)                            \
+	static inline long do_sys_##name params;                             \
+	long sys_##name longs;                                               \
+	long sys_##name longs { return do_sys_##name args; }                 \
+	static inline long do_sys_##name params
+
+#define SYSCALL_DEFINE1(name, t1, a1)                                         \
+	SYSCALL_DEFINE_(name, (t1 a1), ((t1)x1), (long x1))
+#define SYSCALL_DEFINE2(name, t1, a1, t2, a2)                                 \
+	SYSCALL_DEFINE_(name, (t1 a1, t2 a2), ((t1)x1, (t2)x2), (long x1, long x2))
+#define SYSCALL_DEFINE3(name, t1, a1, t2, a2, t3, a3)                         \
+	SYSCALL_DEFINE_(name, (t1 a1, t2 a2, t3 a3), ((t1)x1, (t2)x2, (t3)x3),  \
+			(long x1, long x2, long x3))
+#define SYSCALL_DEFINE4(name, t1, a1, t2, a2, t3, a3, t4, a4)                 \
+	SYSCALL_DEFINE_(name, (t1 a1, t2 a2, t3 a3, t4 a4),                  \
+			((t1)x1, (t2)x2, (t3)x3, (t4)x4),                    \
+			(long x1, long x2, long x3, long x4))
+#define SYSCALL_DEFINE5(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)         \
+	SYSCALL_DEFINE_(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5),           \
+			((t1)x1, (t2)x2, (t3)x3, (t4)x4, (t5)x5),            \
+			(long x1, long x2, long x3, long x4, long x5))
+#define SYSCALL_DEFINE6(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6) \
+	SYSCALL_DEFINE_(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6),    \
+			((t1)x1, (t2)x2, (t3)x3, (t4)x4, (t5)x5, (t6)x6),    \
+			(long x1, long x2, long x3, long x4, long x5, long x6))
+
+/* The generic entry: any number, through the table (libc/syscall.c).
+ * Numbers with no implementation return -ENOSYS and are logged once. */
+long syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+const char *syscall_name(long nr);              /* "read", or NULL */
+
+/* --- application memory --- */
+
+static inline int copy_from_user(void *dst, const void *usrc, size_t n)
+{
+	return arch_copy_user(dst, usrc, n);
+}
+
+static inline int copy_to_user(void *udst, const void *src, size_t n)
+{
+	return arch_copy_user(udst, src, n);
+}
+
+/* Copies a NUL-terminated string of at most max-1 characters into dst
+ * (size max); returns its length, -EFAULT or -ENAMETOOLONG. */
+long copy_path_from_user(char *dst, const char *usrc, size_t max);
+
+#endif
