@@ -62,6 +62,7 @@ uint64_t arch_clock_ns(void);       /* monotonic nanoseconds since boot */
 uint64_t arch_boot_tsc(void);       /* TSC at the first kernel instruction */
 uint64_t arch_tsc_to_ns(uint64_t tsc_delta);
 uint64_t arch_tsc_khz(void);
+uint64_t arch_wall_clock_ns(void);  /* since 1970 (the RTC, read once per call); 0: unknown */
 void arch_timer_oneshot(uint64_t deadline_ns);   /* 0 cancels */
 typedef void (*arch_timer_fn)(void);
 arch_timer_fn arch_timer_set_handler(arch_timer_fn fn);   /* returns the previous one */
@@ -82,6 +83,9 @@ void arch_zero_pages(void *p, size_t len);      /* 64-byte aligned, a multiple o
  * (faults the VM layer resolves, like a first touch, are resolved). */
 int arch_copy_user(void *dst, const void *src, size_t n);
 bool arch_fault_has_fixup(uintptr_t rip);      /* the fault becomes an error return */
+/* A bad access at rip will not end the VM: it has a fix-up, or it is in
+ * application code that catches SIGSEGV.  Fault reports wait for fatal ones. */
+bool arch_fault_is_caught(uintptr_t rip);
 
 /* The application's half (arch/x86_64/uspace.c): one page at a time, 4 KiB
  * (level 1) or 2 MiB (level 2); no TLB flush: batch, then shoot down once.
@@ -106,6 +110,25 @@ void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
 typedef int (*arch_fault_fn)(uintptr_t addr, unsigned int access, uintptr_t rip);
 arch_fault_fn arch_set_fault_handler(arch_fault_fn fn);   /* returns the previous */
 
+/* Signals (arch/x86_64/signal.c): the system-call layer's hooks.  A thread
+ * running application code (arch_in_app_text: the application and musl,
+ * not the kernel) is interrupted for a signal when pending() says it has
+ * one; deliver(sc) then runs handlers in the thread, on its interrupted
+ * context sc (Linux's struct sigcontext), which they may change and the
+ * thread resumes.  A fault in application code (bad access, invalid
+ * instruction, division by zero) goes to fault(sig, code, addr, sc); it
+ * returns false when nothing catches the signal, and the fault is then
+ * reported as a kernel fault is. */
+struct sigcontext;
+struct arch_signal_hooks {
+	bool (*pending)(void);
+	void (*deliver)(struct sigcontext *sc);
+	bool (*fault)(int sig, int code, uintptr_t addr, struct sigcontext *sc);
+	bool (*catches)(int sig);       /* a handler would take a fault's sig */
+};
+void arch_set_signal_hooks(const struct arch_signal_hooks *hooks);
+bool arch_in_app_text(uintptr_t rip);
+
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */
 __attribute__((noreturn)) void arch_exit(int status);
 __attribute__((noreturn)) void arch_exit_panic(void);
@@ -115,6 +138,8 @@ void arch_switch(struct arch_context *from, struct arch_context *to);
 void arch_context_init(struct arch_context *c, void *stack_top,
 		       void (*entry)(void *), void *arg);
 void arch_set_tls(uint64_t fs_base);     /* the thread pointer (%fs base) */
+/* fn(arg) with the stack pointer at top (16-byte aligned); returns its value. */
+long arch_call_on_stack(void *top, long (*fn)(void *), void *arg);
 uint64_t arch_get_tls(void);
 
 /* Console (arch/x86_64/serial.c): raw bytes out, no locking. */
@@ -122,6 +147,10 @@ void arch_console_write(const char *s, size_t len);
 
 /* Debugging (arch/x86_64/trap.c). */
 void arch_backtrace(uintptr_t rbp, int max_frames);
+/* CPU identity and randomness (arch/x86_64/cpuinfo.c). */
+void arch_cpu_names(char vendor[13], char model[49]);   /* NUL-terminated */
+bool arch_random_u64(uint64_t *v);      /* false: the CPU has no generator */
+uint64_t arch_hwcap(void);              /* Linux's AT_HWCAP */
 void arch_describe(void);          /* prints CPU features, clock source, ... */
 
 #endif

@@ -44,6 +44,8 @@ struct boot_info {
 	unsigned int nmem;
 	struct boot_module mod[BOOT_MOD_MAX];
 	unsigned int nmod;
+	unsigned int mod_ignored;   /* malformed modules (or past BOOT_MOD_MAX), left out */
+	const char *mod_problem;    /* the first one's problem, for the console; or NULL */
 	uint64_t rsdp;         /* physical address of the ACPI RSDP, 0 if unknown */
 	uint8_t rsdp_copy[36]; /* Multiboot2 passes a copy of the RSDP, not its address */
 	bool has_rsdp_copy;
@@ -62,6 +64,12 @@ int boot_parse_multiboot2(uint64_t info_pa, struct boot_info *bi, const char **w
 
 /* Reads boot-loader memory: NULL when [pa, pa+len) is not reachable yet. */
 const void *boot_phys_to_virt(uint64_t pa, uint64_t len);
+
+/* Modules are checked as the rest: one that is empty, ends before it
+ * starts, wraps, lies outside usable RAM or comes after BOOT_MOD_MAX others
+ * (or a PVH module list that is absurdly long or unreadable) is left out
+ * and counted in mod_ignored, never an error: the kernel boots without it.
+ * The modules kept lie wholly inside RAM ranges of the normalized map. */
 
 /* Cuts out of RAM whatever another range overlaps, sorts, merges touching
  * ranges of one type and trims RAM to whole pages; used by both parsers. */

@@ -22,6 +22,7 @@ static struct {
 	unsigned int range;               /* current memory-map index */
 	uint64_t cursor;                  /* next free address in it */
 	uint64_t used_end[BOOT_MEM_MAX];  /* where earlier ranges were left */
+	uint64_t kernel_end;              /* [0, kernel_end): the first MiB and the image */
 	bool handed_off;                  /* page_alloc() serves from now on */
 } bm;
 
@@ -37,6 +38,7 @@ void bootmem_init(const struct boot_info *bi, uint64_t kstart, uint64_t kend)
 	bm.bi = bi;
 	reserve(0, LOW_RESERVE);
 	reserve(kstart, kend);
+	bm.kernel_end = MAX(kend, LOW_RESERVE);
 	for (unsigned int i = 0; i < bi->nmod; i++)
 		reserve(bi->mod[i].start, bi->mod[i].end);
 }
@@ -185,6 +187,22 @@ static unsigned int add_free(struct bootmem_range *out, unsigned int n, unsigned
 		pos = a->end;
 	}
 	return add_piece(out, n, max, pos, end);
+}
+
+uint64_t bootmem_release_modules(void)
+{
+	uint64_t bytes = 0;
+
+	if (!bm.handed_off)
+		return 0;
+	for (unsigned int i = 0; i < bm.bi->nmod; i++) {
+		const struct boot_module *m = &bm.bi->mod[i];
+
+		if (m->start < bm.kernel_end)
+			continue;               /* overlaps the first MiB or the image */
+		bytes += page_add_ram(m->start, m->end);
+	}
+	return bytes;
 }
 
 unsigned int bootmem_handoff(struct bootmem_range *out, unsigned int max)

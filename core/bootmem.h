@@ -38,4 +38,10 @@ struct bootmem_range {
  * then on bootmem_alloc() forwards to page_alloc(). */
 unsigned int bootmem_handoff(struct bootmem_range *out, unsigned int max);
 
+/* Once the boot modules are unpacked (fs/initramfs.c) and nothing reads
+ * them again: gives their memory to the page allocator, as whole 2 MiB
+ * chunks (page_add_ram), except a module that overlaps the first MiB or the
+ * kernel image.  Returns the bytes given. */
+uint64_t bootmem_release_modules(void);
+
 #endif

@@ -46,8 +46,8 @@ static inline bool IS_ERR(const void *p)
 /* printk.c */
 __printf(1, 2) void printk(const char *fmt, ...);
 void vprintk(const char *fmt, va_list ap);
-__printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+__printf(3, 4) int ksnprintf(char *buf, size_t size, const char *fmt, ...);
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 void console_write(const char *s, size_t len);
 
 /* panic.c */
@@ -75,6 +75,9 @@ size_t strlcpy(char *dst, const char *src, size_t size);
 
 /* main.c: records a named boot step's time; `bootlog` prints them. */
 void boot_mark(const char *name);
+
+/* random.c: random bytes (the CPU's generator, else a TSC-seeded one); 0. */
+int random_bytes(void *buf, size_t n);
 
 /* ksym.c: the kernel's own symbol table, for backtraces. */
 const char *ksym_lookup(uintptr_t addr, uintptr_t *offset);

@@ -12,10 +12,12 @@
 #include "core/bootmem.h"
 #include "core/cmdline.h"
 #include "core/mm.h"
+#include "fs/fs.h"
+#include "libc/libc.h"
 #include "sched/sched.h"
 
-int main(int argc, char **argv);        /* the application (or the test runner) */
 extern const char app_name[];           /* argv[0], from the application's link */
+extern const char image_cmdline[];      /* scripts/mkimage --cmdline; often "" */
 
 static struct cmdline cmdline;
 static const char *const known_options[] = { "bootlog", "test", "clock" };
@@ -31,7 +33,8 @@ static void check_options(const struct cmdline *cl)
 		bool known = false;
 		for (unsigned int k = 0; k < ARRAY_SIZE(known_options); k++)
 			known |= strcmp(cl->key[i], known_options[k]) == 0;
-		if (!known)
+		/* KEY=VALUE with an upper-case key: the application's environment. */
+		if (!known && !(cl->key[i][0] >= 'A' && cl->key[i][0] <= 'Z'))
 			printk("skiff: ignoring unknown kernel option '%s'\n", cl->key[i]);
 	}
 }
@@ -40,12 +43,23 @@ static void check_options(const struct cmdline *cl)
  * the platform is up (so that the VM can power itself off). */
 static const char *cmdline_error;
 
+/* The image's built-in command line applies when the boot loader passes
+ * none (an empty or blank one); a given one replaces it whole. */
+static const char *effective_cmdline(const struct boot_info *bi)
+{
+	for (const char *c = bi->cmdline; *c; c++) {
+		if (*c != ' ' && *c != '\t' && *c != '\n')
+			return bi->cmdline;
+	}
+	return image_cmdline;
+}
+
 static void parse_cmdline(const struct boot_info *bi)
 {
 	if (bi->cmdline_truncated)
 		cmdline_error = "longer than 1023 bytes";
 	else
-		if (!cmdline_parse(bi->cmdline, &cmdline, &cmdline_error))
+		if (!cmdline_parse(effective_cmdline(bi), &cmdline, &cmdline_error))
 			cmdline_error = NULL;
 }
 
@@ -86,9 +100,18 @@ static void boot_log(const struct boot_info *bi)
 		       bi->mem[i].base + bi->mem[i].len, bi->mem[i].type);
 }
 
+#define APP_STACK (1024 * 1024)
+
+static void app_main(void *unused)
+{
+	(void)unused;
+	libc_start(cmdline.argc + 1, cmdline.argv);
+}
+
 void kernel_main(struct boot_info *bi)
 {
-	int ncpus, status;
+	struct thread *app;
+	int ncpus;
 
 	parse_cmdline(bi);
 	boot_mark("command line");
@@ -100,6 +123,9 @@ void kernel_main(struct boot_info *bi)
 	boot_mark("scheduler");
 	if (vm_init() || shrink_init())
 		panic("no memory for the address space or the shrink thread");
+	vfs_init();
+	initramfs_unpack_all(bi);
+	boot_mark("filesystems");
 	ncpus = arch_smp_start();
 	if (ncpus < 0)
 		arch_exit_panic();
@@ -114,8 +140,13 @@ void kernel_main(struct boot_info *bi)
 	}
 	cmdline.argv[0] = (char *)app_name;
 	arch_irq_enable();
-	status = main(cmdline.argc + 1, cmdline.argv);
-	arch_exit(status);
+	/* The application's main thread, with a stack of Linux-like depth;
+	 * this boot thread waits for it (it only ever returns by exiting). */
+	app = thread_create(app_main, NULL, &THREAD_ATTR(.name = "main", .stack_size = APP_STACK));
+	if (IS_ERR(app))
+		panic("no memory for the application's main thread");
+	thread_join(app);
+	arch_exit(0);
 }
 
 /* Every other CPU, once it is up: it becomes that CPU's idle thread. */

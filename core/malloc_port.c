@@ -4,15 +4,15 @@
  * supplies its own.
  */
 #include "core/malloc_impl.h"
+#include "core/arch.h"
 
-/*
- * The application's errno: the one global of libc/unistd.c for now.
- * TODO(libc): with musl, errno is per thread (*__errno_location()); set
- * that instead.
- */
-extern int errno;
+int *__errno_location(void);            /* musl's: in the thread's TLS */
 
+/* The application's errno is per thread, in musl's thread structure,
+ * reached through the %fs base.  A kernel thread that never set one up
+ * has no errno to set; the NULL it gets back says enough. */
 void malloc_set_errno(int err)
 {
-	errno = err;
+	if (arch_get_tls())
+		*__errno_location() = err;
 }

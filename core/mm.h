@@ -72,6 +72,13 @@ void mm_init(const struct boot_info *bi);
 uint64_t page_alloc(unsigned int order);            /* 0: no memory */
 void page_free(uint64_t pa, unsigned int order);    /* pa 0 is ignored */
 
+/* Hands the allocator RAM it did not take over at boot (a boot module's,
+ * once unpacked): the whole 2 MiB chunks inside [start, end) that it does
+ * not own yet; the rest of the range stays unused.  The caller vouches that
+ * the range is RAM, in the direct map, and used by nothing.  Returns the
+ * bytes added. */
+uint64_t page_add_ram(uint64_t start, uint64_t end);
+
 /* The same through the direct map: NULL when there is no memory. */
 void *page_alloc_va(unsigned int order);
 void page_free_va(void *va, unsigned int order);    /* NULL is ignored */
@@ -181,6 +188,8 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags);   /* n
 #define VM_MADV_DONTNEED    4
 #define VM_MADV_FREE        8
 int vm_madvise(uintptr_t addr, size_t len, int advice);
+/* The mapping addr lies in: [*start, *end); -ENOMEM when none. */
+int vm_find(uintptr_t addr, uintptr_t *start, uintptr_t *end);
 void vm_get_stats(struct vm_stats *s);
 
 /* --- memory pressure: the shrinker API (core/shrink.c) --- */

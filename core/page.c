@@ -512,6 +512,24 @@ void mm_init_ranges(uint8_t *meta, struct chunk_link *link, uint64_t nchunks,
 	mm.ready = true;
 }
 
+uint64_t page_add_ram(uint64_t start, uint64_t end)
+{
+	uint64_t c = MAX(ALIGN_UP(start, CHUNK_SIZE) >> CHUNK_SHIFT, 1), added = 0;
+	uint64_t hi = MIN(end >> CHUNK_SHIFT, mm.nchunks);      /* chunk 0: 0 is "none" */
+
+	if (!mm.ready)
+		return 0;
+	mm_global_lock();
+	for (; c < hi; c++) {
+		if (meta_get(c) != CHUNK_NOT_RAM)
+			continue;               /* ours already: leave it alone */
+		mm_buddy_insert(c, CHUNK_ORDER);
+		added += CHUNK_SIZE;
+	}
+	mm_global_unlock();
+	return added;
+}
+
 void mm_reset(void)
 {
 	memset(&mm, 0, sizeof(mm));

@@ -1,5 +1,5 @@
 /*
- * core/printk.c - formatted output: vsnprintf and the console printk.
+ * core/printk.c - formatted output: kvsnprintf and the console printk.
  *
  * Interface: printk(fmt, ...) formats a whole message into a buffer and
  * writes it to the console in one piece, so lines from different CPUs do
@@ -194,7 +194,7 @@ static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
 		out_pad(o, ' ', sp->width - (int)(o->len - start));
 }
 
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct out o = { buf, size, 0 };
 	struct spec sp;
@@ -217,13 +217,13 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	return (int)o.len;
 }
 
-int snprintf(char *buf, size_t size, const char *fmt, ...)
+int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
+	n = kvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
 }
@@ -232,7 +232,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 void vprintk(const char *fmt, va_list ap)
 {
 	char buf[512];
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
 
 	console_write(buf, MIN((size_t)n, sizeof(buf) - 1));
 }

@@ -162,7 +162,7 @@ static int vm_fault(uintptr_t addr, unsigned int access, uintptr_t rip)
 			err = populate(v, addr);
 		if (err) {
 			vm.stats.bad_faults++;
-			if (!arch_fault_has_fixup(rip))   /* else: the caller gets -EFAULT */
+			if (!arch_fault_is_caught(rip))   /* else: -EFAULT, or a SIGSEGV handler */
 				report_bad_fault(addr, v, err);
 		}
 	}
@@ -511,6 +511,23 @@ int vm_madvise(uintptr_t addr, size_t len, int advice)
 			break;
 		default:
 			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
+int vm_find(uintptr_t addr, uintptr_t *start, uintptr_t *end)
+{
+	int err = -ENOMEM;
+
+	if (!vm.ready)
+		return -ENOSYS;
+	WITH_LOCK(&vm.lock) {
+		struct vma *v = vma_find(&vm.set, addr);
+		if (v) {
+			*start = v->start;
+			*end = v->end;
+			err = 0;
 		}
 	}
 	return err;

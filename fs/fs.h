@@ -118,6 +118,33 @@ void poll_add(struct poll_head *h, struct poll_waiter *w);
 void poll_remove(struct poll_waiter *w);       /* no-op if not registered */
 void poll_wake(struct poll_head *h, unsigned int events);
 
+/* A thread waiting on several heads at once (poll, select, epoll_wait):
+ * poll_sleeper_add() registers w on h for it (poll_remove(w) when done);
+ * poll_sleeper_wait() sleeps until one of them wakes since the last wait
+ * (never lost) or the deadline passes: arch_clock_ns() time, 0 = none, a
+ * past one = no sleep at all; false when the deadline passed. */
+struct poll_sleeper {
+	struct thread *thread;
+	unsigned int woken;                     /* atomic */
+};
+
+void poll_sleeper_init(struct poll_sleeper *s);
+void poll_sleeper_add(struct poll_sleeper *s, struct poll_waiter *w, struct poll_head *h);
+bool poll_sleeper_wait(struct poll_sleeper *s, uint64_t deadline_ns);
+
+/* --- pipes, eventfds, epoll (fs/pipe.c, fs/eventfd.c, fs/epoll.c) --- */
+
+struct epoll_event;
+
+int pipe_files_create(struct file *ends[2], unsigned int flags);    /* [0] reads; O_NONBLOCK */
+struct file *eventfd_file_create(uint64_t count, unsigned int flags);   /* EFD_*, or ERR_PTR */
+struct file *epoll_file_create(void);                              /* or ERR_PTR */
+/* epoll_ctl(2) on ep for (fd, f); ev is a kernel copy, NULL for DEL.
+ * Both take any file as ep: -EINVAL if it is not an epoll instance. */
+int epoll_file_ctl(struct file *ep, int op, int fd, struct file *f, const struct epoll_event *ev);
+/* epoll_wait(2) into application memory, until the deadline (as above). */
+long epoll_file_wait(struct file *ep, struct epoll_event *uevents, int max, uint64_t deadline_ns);
+
 /* --- paths (fs/vfs.c) --- */
 
 struct file *vfs_open(const char *path, int flags, unsigned int mode);  /* or ERR_PTR */
@@ -125,7 +152,39 @@ int vfs_mkdir(const char *path, unsigned int mode);
 int vfs_symlink(const char *target, const char *path);
 int vfs_unlink(const char *path);
 long vfs_write_all(struct file *f, const void *buf, size_t n);          /* kernel buffer */
+long vfs_read_kernel(struct file *f, void *buf, size_t n, uint64_t off); /* pread, kernel buffer */
+
+/* For the system calls (libc/sys_file.c, libc/sys_dir.c): paths and
+ * buffers already in the kernel; dirfd as in the *at() calls (AT_FDCWD);
+ * at_flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH; Linux's errors. */
+char *vfs_path_from_user(const char *upath);    /* a new kernel copy (free it), or ERR_PTR */
+struct file *vfs_openat(int dirfd, const char *path, int flags, unsigned int mode);
+/* mode: S_IFDIR, S_IFREG or S_IFLNK (with target) | permissions (umask applied) */
+int vfs_mknodat(int dirfd, const char *path, unsigned int mode, const char *target);
+int vfs_unlinkat(int dirfd, const char *path, bool rmdir);
+int vfs_renameat(int odirfd, const char *opath, int ndirfd, const char *npath,
+		 unsigned int flags);
+int vfs_linkat(int odirfd, const char *opath, int ndirfd, const char *npath, bool follow);
+long vfs_readlinkat(int dirfd, const char *path, char *buf, size_t size);
+int vfs_statat(int dirfd, const char *path, int at_flags, struct stat *st);
+int vfs_fstat(struct file *f, struct stat *st);
+int vfs_accessat(int dirfd, const char *path, int mode, int at_flags);
+int vfs_chmodat(int dirfd, const char *path, unsigned int mode, int at_flags);
+int vfs_truncate_at(int dirfd, const char *path, int64_t len);
+int vfs_ftruncate(struct file *f, int64_t len);
+int vfs_chdir_at(int dirfd, const char *path);  /* "" with a dirfd: fchdir */
+long vfs_getcwd(char *buf, size_t size);         /* length with the NUL */
+unsigned int vfs_umask_set(unsigned int mask);  /* returns the old one */
+int64_t vfs_lseek(struct file *f, int64_t off, int whence);
+long vfs_getdents(struct file *f, void *ubuf, size_t n);
 
 void vfs_init(void);                           /* root ramfs, /dev, /proc, /tmp */
+
+/* --- the initramfs (fs/initramfs.c) --- */
+
+struct boot_info;
+/* Once, after vfs_init(): unpacks every boot module (cpio newc), then the
+ * archive linked into the image, and frees the modules' memory. */
+void initramfs_unpack_all(const struct boot_info *bi);
 
 #endif

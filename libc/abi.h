@@ -10,6 +10,12 @@
 #ifndef LIBC_ABI_H
 #define LIBC_ABI_H
 
+#include <stdint.h>
+
+/* <asm/stat.h> has a field named __unused, which core/kernel.h defines
+ * as an attribute: set that aside while the uapi headers are read. */
+#pragma push_macro("__unused")
+#undef __unused
 #include <asm/ioctls.h>
 #include <asm/stat.h>
 #include <asm/unistd_64.h>
@@ -27,6 +33,7 @@
 #include <linux/timerfd.h>
 #include <linux/uio.h>
 #include <linux/utsname.h>
+#pragma pop_macro("__unused")
 
 /* Not in the uapi headers (they live in glibc's and musl's). */
 #define SEEK_SET 0

@@ -23,14 +23,25 @@
 
 #include "core/kernel.h"
 #include "core/arch.h"
+#include "sched/sched.h"
 
-#define SYSCALL_DEFINE0(name) long sys_##name(void)
+/* Every call ends by delivering the signals that became deliverable
+ * (libc/signal.c): one word is checked on the way out. */
+long libc_syscall_return_slow(long ret);
+static inline long libc_syscall_return(long ret)
+{
+	if (unlikely(thread_signal_pending()))
+		return libc_syscall_return_slow(ret);
+	return ret;
+}
 
 #define SYSCALL_DEFINE_(name, params, args, longs)                            \
 	static inline long do_sys_##name params;                             \
 	long sys_##name longs;                                               \
-	long sys_##name longs { return do_sys_##name args; }                 \
+	long sys_##name longs { return libc_syscall_return(do_sys_##name args); } \
 	static inline long do_sys_##name params
+
+#define SYSCALL_DEFINE0(name) SYSCALL_DEFINE_(name, (void), (), (void))
 
 #define SYSCALL_DEFINE1(name, t1, a1)                                         \
 	SYSCALL_DEFINE_(name, (t1 a1), ((t1)x1), (long x1))

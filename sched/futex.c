@@ -187,10 +187,13 @@ int futex_wait(uint32_t *uaddr, uint32_t val, uint64_t deadline_ns, uint32_t bit
 			sched_cancel_wait();
 			break;
 		}
+		if (thread_signal_pending()) {
+			sched_cancel_wait();
+			return dequeue_or_woken(&w) ? 0 : -EINTR;
+		}
 		if (!sched_wait_until(deadline_ns) && deadline_ns)
 			break;                  /* timed out (maybe woken too) */
 	}
-	/* Once signals exist, a pending one ends the wait here with -EINTR. */
 	return dequeue_or_woken(&w) ? 0 : -ETIMEDOUT;
 }
 

@@ -359,13 +359,19 @@ void preempt_enable(void)
 	}
 }
 
+/* How far below an app stack a frame copy may be computed to start and
+ * still be judged against it (libc/: a thread on its libc's stack). */
+#define STACK_SLACK (64 * 1024)
+
 /* Asked by the interrupt return path (arch): should the interrupted thread
- * give up its CPU now? */
-/* Boot threads (main, the APs' idle) have no recorded stack: trusted. */
+ * give up its CPU now?  Boot threads (main, the APs' idle) have no recorded stack: trusted. */
 bool sched_stack_has_room(uintptr_t low)
 {
 	struct thread *t = thread_self();
 
+	if (t && t->libc.app_stack_hi && low < t->libc.app_stack_hi &&
+	    low + STACK_SLACK >= t->libc.app_stack_lo)
+		return low >= t->libc.app_stack_lo;
 	return !t || !t->stack || low >= (uintptr_t)t->stack;
 }
 

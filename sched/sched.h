@@ -41,6 +41,19 @@ struct thread_attr {
 };
 
 #define SCHED_DEFAULT_STACK (64 * 1024)
+
+/* What the system-call layer (libc/) keeps for each thread; the scheduler
+ * only reads app_stack_lo/hi.  An application thread runs on a stack its
+ * libc allocated (the app stack) and keeps its own kernel stack for ending
+ * itself; the trap paths may use whichever it is on. */
+struct thread_libc {
+	int tid;                    /* Linux thread id; 0: none given yet */
+	uint32_t *clear_tid;        /* set_tid_address / CLONE_CHILD_CLEARTID */
+	uintptr_t app_stack_lo, app_stack_hi;   /* 0, 0: on the kernel stack only */
+	uint64_t sig_pending;       /* bit n-1: signal n is pending; atomic */
+	uint64_t sig_blocked;       /* the signal mask; the thread itself */
+	void *sig;                  /* more signal state (libc/signal.c) */
+};
 #define THREAD_ATTR(...) ((struct thread_attr){ .cpu = -1, __VA_ARGS__ })
 
 /* Returns the new thread, or ERR_PTR(-ENOMEM / -EINVAL). */
@@ -53,6 +66,13 @@ void thread_sleep_ns(uint64_t ns);
 const char *thread_name(const struct thread *t);
 int thread_pin(int cpu);                        /* pins (and moves) the caller */
 void thread_set_tls(uint64_t fs_base);          /* the caller's TLS pointer, kept across switches */
+struct thread_libc *thread_libc(struct thread *t);
+/* Signals: the caller has a pending signal it does not block (interruptible
+ * waits then end with -EINTR); thread_kick() makes t notice one soon: wakes
+ * it from a wait, or interrupts its CPU if it is running. */
+bool thread_signal_pending(void);
+void thread_kick(struct thread *t);
+void *thread_kernel_stack_top(struct thread *t);
 unsigned int thread_cpu(const struct thread *t);
 uint64_t thread_run_ns(const struct thread *t);  /* CPU time used so far */
 
@@ -174,7 +194,9 @@ void sem_up(struct semaphore *s);
 
 /* --- futexes (sched/futex.c): Linux futex(2) semantics, negative errno --- */
 
-#define FUTEX_BITSET_MATCH_ANY 0xffffffffu
+#ifndef FUTEX_BITSET_MATCH_ANY                  /* also in <linux/futex.h> */
+#define FUTEX_BITSET_MATCH_ANY 0xffffffff
+#endif
 
 /* Sleeps if *uaddr == val (else -EAGAIN) until woken (0) or the absolute
  * deadline on arch_clock_ns() passes (-ETIMEDOUT; 0: none).  -EINVAL for a

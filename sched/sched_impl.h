@@ -51,6 +51,7 @@ struct thread {
 	void (*fn)(void *);
 	void *arg;
 	uint64_t fs_base;               /* the application's TLS pointer */
+	struct thread_libc libc;        /* the system-call layer's */
 	uint64_t run_ns, switches;      /* owner CPU */
 	bool detached;
 	struct thread *joiner;          /* waits in thread_join(); atomic */

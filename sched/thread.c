@@ -226,6 +226,32 @@ void sched_dump_threads(void)
 	}
 }
 
+struct thread_libc *thread_libc(struct thread *t)
+{
+	return &t->libc;
+}
+
+bool thread_signal_pending(void)
+{
+	struct thread *t = thread_self();
+
+	return (__atomic_load_n(&t->libc.sig_pending, __ATOMIC_RELAXED) & ~t->libc.sig_blocked) != 0;
+}
+
+void thread_kick(struct thread *t)
+{
+	if (t == thread_self() || sched_wake(t))
+		return;
+	if (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		arch_ipi_send(t->cpu);          /* its trap path looks for signals */
+}
+
+/* The struct thread sits at the top of its stack: the stack starts below it. */
+void *thread_kernel_stack_top(struct thread *t)
+{
+	return t;
+}
+
 void thread_set_tls(uint64_t fs_base)
 {
 	unsigned long flags = arch_irq_save();

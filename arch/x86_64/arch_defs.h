@@ -66,7 +66,8 @@ struct arch_cpu {
 	uintptr_t ist_top[IST_COUNT + 1];  /* initial IST pointers, [0] unused */
 	uintptr_t ist_block;          /* the IST stacks' memory (APs: from bootmem) */
 	unsigned int exc_depth;       /* nesting of exceptions on IST_EXCEPTION */
-	bool fault_pending;           /* a page fault for trap_in_thread() (trap.c) */
+	bool fault_pending;           /* a fault for trap_in_thread() (trap.c) */
+	unsigned int fault_vector;
 	unsigned int fault_access;
 	uint64_t fault_addr, fault_rip, fault_rbp, fault_rsp;
 	bool x2apic;

@@ -99,38 +99,85 @@ static void add_mem(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t 
 	bi->mem[bi->nmem++] = (struct boot_mem_range){ base, len, type };
 }
 
-static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, uint64_t name_pa)
+static void mod_ignore(struct boot_info *bi, unsigned int n, const char *why)
+{
+	bi->mod_ignored += n;
+	if (!bi->mod_problem)
+		bi->mod_problem = why;
+}
+
+/* A module [start, end) with its name, or NULL if it is left out. */
+static struct boot_module *add_module(struct boot_info *bi, uint64_t start, uint64_t end)
 {
 	struct boot_module *m;
 
-	if (bi->nmod == BOOT_MOD_MAX || end <= start)
-		return;
+	if (end < start)
+		return mod_ignore(bi, 1, "a boot module ends before it starts"), NULL;
+	if (end == start)
+		return mod_ignore(bi, 1, "a boot module is empty"), NULL;
+	if (bi->nmod == BOOT_MOD_MAX)
+		return mod_ignore(bi, 1, "more than 8 boot modules"), NULL;
 	m = &bi->mod[bi->nmod++];
 	m->start = start;
 	m->end = end;
-	if (!copy_string(name_pa, m->name, sizeof(m->name), NULL))
-		m->name[0] = 0;
+	m->name[0] = 0;
+	return m;
 }
 
-static int pvh_modules(const struct pvh_start_info *si, struct boot_info *bi)
+#define PVH_MOD_MAX 64
+
+static void pvh_modules(const struct pvh_start_info *si, struct boot_info *bi)
 {
 	const uint8_t *list;
 	struct pvh_module m;
+	struct boot_module *bm;
 
 	if (!si->nr_modules)
-		return 0;
-	if (si->nr_modules > 64)
-		return -EINVAL;
+		return;
+	if (si->nr_modules > PVH_MOD_MAX) {
+		mod_ignore(bi, si->nr_modules, "the PVH module count is absurd");
+		return;
+	}
 	list = boot_phys_to_virt(si->modlist_paddr, si->nr_modules * sizeof(m));
-	if (!list)
-		return -EINVAL;
+	if (!list) {
+		mod_ignore(bi, si->nr_modules, "the PVH module list is unreadable");
+		return;
+	}
 	for (uint32_t i = 0; i < si->nr_modules; i++) {
 		memcpy(&m, list + i * sizeof(m), sizeof(m));
-		if (m.paddr + m.size < m.paddr)
-			return -EINVAL;
-		add_module(bi, m.paddr, m.paddr + m.size, m.cmdline_paddr);
+		if (m.paddr + m.size < m.paddr) {
+			mod_ignore(bi, 1, "a boot module wraps the address space");
+			continue;
+		}
+		bm = add_module(bi, m.paddr, m.paddr + m.size);
+		if (bm && !copy_string(m.cmdline_paddr, bm->name, sizeof(bm->name), NULL))
+			bm->name[0] = 0;
 	}
-	return 0;
+}
+
+/* Keeps the modules that lie wholly inside one RAM range of the normalized
+ * map (touching RAM ranges are merged by then). */
+static void check_modules(struct boot_info *bi)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < bi->nmod; i++) {
+		const struct boot_module *m = &bi->mod[i];
+		bool in_ram = false;
+
+		for (unsigned int j = 0; j < bi->nmem && !in_ram; j++) {
+			const struct boot_mem_range *r = &bi->mem[j];
+			in_ram = r->type == BOOT_MEM_RAM && r->base <= m->start &&
+				 m->end - r->base <= r->len;
+		}
+		if (in_ram)
+			bi->mod[n++] = *m;
+		else
+			mod_ignore(bi, 1, "a boot module lies outside usable RAM");
+	}
+	for (unsigned int i = n; i < bi->nmod; i++)
+		memset(&bi->mod[i], 0, sizeof(bi->mod[i]));
+	bi->nmod = n;
 }
 
 /* Copies start_info out: version 0 ends before the memory map fields. */
@@ -174,10 +221,10 @@ int boot_parse_pvh(uint64_t pa, struct boot_info *bi, const char **why)
 	}
 	if (!copy_string(si.cmdline_paddr, bi->cmdline, sizeof(bi->cmdline), &bi->cmdline_truncated))
 		return *why = "the PVH command line is unreadable", -EINVAL;
-	if (pvh_modules(&si, bi))
-		return *why = "the PVH module list is malformed", -EINVAL;
+	pvh_modules(&si, bi);
 	bi->rsdp = si.rsdp_paddr;
 	boot_mem_normalize(bi);
+	check_modules(bi);
 	return 0;
 }
 
@@ -212,6 +259,19 @@ static void mb2_string(const uint8_t *s, uint32_t avail, char *dst, size_t dst_s
 		*trunc = true;
 }
 
+static void mb2_module(const uint8_t *tag, uint32_t size, struct boot_info *bi)
+{
+	struct boot_module *m;
+
+	if (size < 16) {
+		mod_ignore(bi, 1, "a Multiboot2 module tag is too short");
+		return;
+	}
+	m = add_module(bi, *(const uint32_t *)(tag + 8), *(const uint32_t *)(tag + 12));
+	if (m)
+		mb2_string(tag + 16, size - 16, m->name, sizeof(m->name), NULL);
+}
+
 static void mb2_tag(const struct mb2_tag *t, struct boot_info *bi, bool *have_mmap)
 {
 	const uint8_t *p = (const uint8_t *)t;
@@ -221,15 +281,7 @@ static void mb2_tag(const struct mb2_tag *t, struct boot_info *bi, bool *have_mm
 		mb2_string(p + 8, t->size - 8, bi->cmdline, sizeof(bi->cmdline), &bi->cmdline_truncated);
 		break;
 	case MB2_TAG_MODULE:
-		if (t->size >= 16 && bi->nmod < BOOT_MOD_MAX) {
-			uint32_t start = *(const uint32_t *)(p + 8), end = *(const uint32_t *)(p + 12);
-			if (end > start) {
-				struct boot_module *m = &bi->mod[bi->nmod++];
-				m->start = start;
-				m->end = end;
-				mb2_string(p + 16, t->size - 16, m->name, sizeof(m->name), NULL);
-			}
-		}
+		mb2_module(p, t->size, bi);
 		break;
 	case MB2_TAG_MMAP:
 		mb2_mmap(p, t->size, bi);
@@ -272,6 +324,7 @@ int boot_parse_multiboot2(uint64_t pa, struct boot_info *bi, const char **why)
 	if (!have_mmap || !bi->nmem)
 		return *why = "the boot loader passed no memory map", -EINVAL;
 	boot_mem_normalize(bi);
+	check_modules(bi);
 	return 0;
 }
 

@@ -199,3 +199,4 @@ void cpu_set_gs_base(struct cpu *c)
 	c->self = c;
 	wrmsr(MSR_GS_BASE, (uintptr_t)c);
 }
+

@@ -67,7 +67,7 @@ void arch_exit(int status)
 {
 	char rec[32];
 
-	snprintf(rec, sizeof(rec), "skiff-exit:%d\n", status & 0xff);
+	ksnprintf(rec, sizeof(rec), "skiff-exit:%d\n", status & 0xff);
 	debugcon_write(rec);
 	power_off((uint8_t)(status & 0x7f));
 }

@@ -48,3 +48,23 @@ thread_trampoline:
 	call *%r12
 	ud2                             /* the entry function never returns */
 	.size thread_trampoline, . - thread_trampoline
+
+/*
+ * long arch_call_on_stack(void *top, long (*fn)(void *), void *arg):
+ * calls fn(arg) with the stack pointer at top (16-byte aligned by the
+ * caller) and returns its value on the caller's stack.  Application
+ * threads run on the stacks their libc allocates; this is how a thread
+ * moves onto one, and back to its own kernel stack to end.
+ */
+	.globl arch_call_on_stack
+	.type arch_call_on_stack, @function
+arch_call_on_stack:
+	push %rbp
+	mov %rsp, %rbp
+	mov %rdi, %rsp
+	mov %rdx, %rdi
+	call *%rsi
+	mov %rbp, %rsp
+	pop %rbp
+	ret
+	.size arch_call_on_stack, . - arch_call_on_stack

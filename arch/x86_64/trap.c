@@ -132,9 +132,10 @@ static void exception_leave(struct arch_cpu *a)
 uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 {
 	uintptr_t below, fpu_copy;
-	bool fault = f->vector == 14 && this_cpu()->arch.fault_pending;
+	bool fault = f->vector < 32 && this_cpu()->arch.fault_pending;
 
-	if (!fault && (f->vector < 32 || !(f->rflags & (1 << 9)) || !sched_preempt_wanted()))
+	if (!fault && (f->vector < 32 || !(f->rflags & (1 << 9)) ||
+		       !(sched_preempt_wanted() || arch_signal_wanted(f))))
 		return 0;
 	below = f->rsp - 128 - sizeof(*f);
 	fpu_copy = ALIGN_DOWN(below - fpu_copy_size, 64);
@@ -189,18 +190,29 @@ arch_fault_fn arch_set_fault_handler(arch_fault_fn fn)
 	return old;
 }
 
-/* A fault the VM layer may resolve (demand paging): on an application
- * address, in code that ran with interrupts on (so it may sleep).  It is
- * handed to the thread itself: noted here, then entry.S moves to the
- * thread's stack and calls trap_in_thread(). */
+/* Faults handled in the thread itself: a page fault the VM layer may
+ * resolve (demand paging: an application address), and any fault of
+ * application code, which may become a signal its handler catches; both
+ * only in code that ran with interrupts on (so it may sleep).  Noted here,
+ * then entry.S moves to the thread's stack and calls trap_in_thread(). */
+static bool in_thread_fault(const struct trap_frame *f, uint64_t addr)
+{
+	if (f->vector == 14 && fault_handler && addr < USER_TOP)
+		return true;
+	return arch_in_app_text(f->rip) &&
+	       (f->vector == 0 || f->vector == 6 || f->vector == 13 || f->vector == 14 ||
+		f->vector == 16 || f->vector == 17 || f->vector == 19);
+}
+
 static bool defer_fault(const struct trap_frame *f)
 {
 	struct arch_cpu *a = &this_cpu()->arch;
-	uint64_t addr = read_cr2();
+	uint64_t addr = f->vector == 14 ? read_cr2() : 0;
 
-	if (f->vector != 14 || !fault_handler || addr >= USER_TOP || !(f->rflags & (1 << 9)) ||
+	if (!in_thread_fault(f, addr) || !(f->rflags & (1 << 9)) ||
 	    !this_cpu()->current || sched_thread_preempt_count())
 		return false;                   /* atomic context: it may not sleep (fix-up or report) */
+	a->fault_vector = (unsigned int)f->vector;
 	a->fault_addr = addr;
 	a->fault_access = ((f->error & 2) ? ARCH_FAULT_WRITE : 0) |
 			  ((f->error & 16) ? ARCH_FAULT_EXEC : 0) |
@@ -224,18 +236,34 @@ void trap_in_thread(void *fpu_copy)
 	int err;
 
 	if (!a->fault_pending) {
+		if (arch_signal_wanted(frame)) {
+			arch_irq_enable();
+			arch_signal_deliver(frame, fpu_copy);
+			arch_irq_disable();
+		}
 		sched_preempted();
 		return;
 	}
 	a->fault_pending = false;
 	arch_irq_enable();
-	err = fault_handler(addr, access, rip);
+	err = -EFAULT;
+	if (a->fault_vector == 14 && fault_handler && addr < USER_TOP)
+		err = fault_handler(addr, access, rip);
 	arch_irq_disable();
 	if (err == 0)
 		return;                         /* mapped: the instruction runs again */
 	if (fixup_for(rip)) {                   /* a user copy: it returns -EFAULT */
 		frame->rip = fixup_for(rip);
 		return;
+	}
+	arch_irq_enable();
+	bool caught = arch_signal_fault(frame, fpu_copy, addr);
+	arch_irq_disable();
+	if (caught)
+		return;                         /* resume where the handler says */
+	if (a->fault_vector != 14 || addr >= USER_TOP) {       /* not the VM layer's */
+		exception_enter(a);
+		exception_report(frame);
 	}
 	printk("\nskiff: fatal page fault at %016lx (%s%s), error %d\n", addr,
 	       (access & ARCH_FAULT_WRITE) ? "write" : ((access & ARCH_FAULT_EXEC) ? "execute" : "read"),

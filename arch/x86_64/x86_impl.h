@@ -70,6 +70,11 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss;     /* pushed by the CPU */
 };
 
+/* signal.c */
+bool arch_signal_wanted(const struct trap_frame *f);
+void arch_signal_deliver(struct trap_frame *f, void *fpu);
+bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr);
+
 /* entry.S */
 extern uint64_t boot_tsc;
 extern uint32_t fpu_use_xsave;      /* read by entry.S */

@@ -95,6 +95,11 @@ dry --mem=1G --smp=2 "$image"
 check "--opt=value forms" has "-m 1G -smp 2"
 dry --initrd "$image" "$image"
 check "--initrd passes -initrd" equals "$(value_of -initrd)" "$image"
+mkdir -p "$work/tree/etc" && echo hi >"$work/tree/etc/motd"
+dry --initrd "$work/tree" "$image"
+check "--initrd DIR passes a temporary archive" \
+	equals "$(value_of -initrd | sed 's/skiff-run\.[^/]*/skiff-run.X/')" "$work/skiff-run.X/initrd.cpio"
+check "  ... and leaves no temporary directory behind" no_tmp_left
 dry --disk "$image" "$image"
 check "--disk on microvm is virtio-blk on modern virtio-mmio" \
 	has "-global virtio-mmio.force-legacy=false"
@@ -135,6 +140,8 @@ dry "$work/missing.elf"
 check "missing image exits 2" usage_error "does not exist"
 dry --disk "$work/missing.img" "$image"
 check "missing disk exits 2" usage_error "does not exist"
+dry --initrd "$work/missing.cpio" "$image"
+check "missing initrd exits 2" usage_error "neither a file nor a directory"
 dry --frobnicate "$image"
 check "unknown option exits 2" usage_error "--frobnicate"
 dry
@@ -149,6 +156,9 @@ cat >"$work/fake-qemu" <<'EOF'
 #!/usr/bin/env bash
 # Fake QEMU: writes FAKE_RECORD to the status chardev's file, or hangs if FAKE_HANG.
 for a; do [[ $a == file,id=skstat,path=* ]] && status=${a#*path=}; done
+# FAKE_INITRD_COPY: where to copy the file given to -initrd.
+prev=""
+for a; do [[ $prev == -initrd && -n ${FAKE_INITRD_COPY:-} ]] && cp "$a" "$FAKE_INITRD_COPY"; prev=$a; done
 [[ -n ${FAKE_HANG:-} ]] && exec sleep 1000
 printf '%b' "${FAKE_RECORD:-}" >"$status"
 exit 1    # what isa-debug-exit gives for a write of 0
@@ -173,6 +183,11 @@ check "an out-of-range status is no record: 125" status_is 125
 FAKE_HANG=1 QEMU=$work/fake-qemu run_script --timeout 1 "$image"
 check "--timeout kills a hung QEMU: 124" status_is 124
 check "  ... and says so" contains "$err" "timed out after 1 s"
+FAKE_RECORD='skiff-exit:0\n' FAKE_INITRD_COPY=$work/copy.cpio QEMU=$work/fake-qemu \
+	run_script --initrd "$work/tree" "$image"
+check "--initrd DIR: a newc archive of DIR, names relative to it" \
+	equals "$(cpio -it --quiet <"$work/copy.cpio" 2>/dev/null | tr '\n' ' ')" ". etc etc/motd "
+check "  ... in the newc format" equals "$(head -c 6 "$work/copy.cpio")" "070701"
 QEMU=$work/no-such-qemu run_script "$image"
 check "missing QEMU exits 127" status_is 127
 check "  ... and points to scripts/deps" contains "$err" "run scripts/deps"

@@ -13,8 +13,9 @@
  *     list, command lines) are offsets into the input.
  * A successful parse must leave a normalized memory map (sorted, no empty
  * range, RAM in whole pages, disjoint from every other range and not touching
- * other RAM), bounded counts and terminated strings, and normalizing again
- * must change nothing.
+ * other RAM), bounded counts and terminated strings, modules wholly inside
+ * one RAM range (the malformed ones counted in mod_ignored, with a reason),
+ * and normalizing again must change nothing.
  *
  * Built with -DFUZZ_BOOTINFO_SEEDS instead, this file is a program that
  * writes two seed inputs (a Multiboot2 block and a PVH start_info, each with
@@ -81,6 +82,26 @@ static void check_map(const struct boot_info *bi)
 	}
 }
 
+/* Each module kept lies inside one RAM range; a count of the others comes
+ * with a reason. */
+static void check_modules(const struct boot_info *bi)
+{
+	if ((bi->mod_ignored == 0) != (bi->mod_problem == NULL))
+		abort();
+	for (unsigned int i = 0; i < bi->nmod; i++) {
+		const struct boot_module *m = &bi->mod[i];
+		bool inside = false;
+
+		for (unsigned int j = 0; j < bi->nmem; j++) {
+			const struct boot_mem_range *r = &bi->mem[j];
+			inside |= r->type == BOOT_MEM_RAM && r->base <= m->start &&
+				  m->end <= r->base + r->len;
+		}
+		if (!inside)
+			abort();
+	}
+}
+
 static void check_info(const struct boot_info *bi, int err, const char *why)
 {
 	struct boot_info again;
@@ -101,6 +122,7 @@ static void check_info(const struct boot_info *bi, int err, const char *why)
 		return;
 	}
 	check_map(bi);
+	check_modules(bi);
 	memcpy(&again, bi, sizeof(again));
 	boot_mem_normalize(&again);
 	if (again.nmem != bi->nmem ||

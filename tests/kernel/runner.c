@@ -7,6 +7,7 @@
 #include "core/ktest.h"
 #include "core/arch.h"
 #include "core/cmdline.h"
+#include "sched/sched.h"
 
 extern const struct ktest __ktest_start[], __ktest_end[];
 int crash(const char *kind);
@@ -17,7 +18,7 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printk("#   %s: %s:%d: check failed: %s\n", t->name, file, line, msg);
 	t->failures++;
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
 	const char *prefix = cmdline_option(kernel_cmdline(), "test");
 	int passed = 0, failed = 0;
 
+	/* Tests that measure per-CPU behaviour start from the boot CPU. */
+	thread_pin(0);
 	if (argc == 3 && strcmp(argv[1], "crash") == 0)
 		return crash(argv[2]);
 	for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {

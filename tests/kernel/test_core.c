@@ -13,9 +13,9 @@ KTEST(snprintf_formats)
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), "%d|%5u|%-4x|%08lx|%s|%c", -42, 7u, 0xabu, 0xdeadUL, "ok", 'z');
+	ksnprintf(buf, sizeof(buf), "%d|%5u|%-4x|%08lx|%s|%c", -42, 7u, 0xabu, 0xdeadUL, "ok", 'z');
 	KCHECK(t, strcmp(buf, "-42|    7|ab  |0000dead|ok|z") == 0);
-	KCHECK_EQ(t, snprintf(buf, 4, "%s", "truncated"), 9);
+	KCHECK_EQ(t, ksnprintf(buf, 4, "%s", "truncated"), 9);
 	KCHECK(t, strcmp(buf, "tru") == 0);
 }
 

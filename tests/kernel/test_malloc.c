@@ -13,7 +13,8 @@
 #include "core/mm.h"
 #include "sched/sched.h"
 
-extern int errno;               /* libc/unistd.c, until musl */
+int *__errno_location(void);    /* musl's, per thread */
+#define errno (*__errno_location())
 
 static uint8_t pat(uintptr_t tag, size_t i)
 {

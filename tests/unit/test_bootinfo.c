@@ -266,6 +266,7 @@ UNIT_TEST(bootinfo_pvh_modules)
 	struct t_pvh_mod *mod = pvh_mods(si, BOOT_MOD_MAX + 4);
 	char *longname = blk_alloc(200);
 
+	pvh_mem(si)[0] = (struct t_pvh_mem){ 0x100000, 0x3000000, 1, 0 };
 	memset(longname, 'n', 199);
 	for (unsigned int i = 0; i < BOOT_MOD_MAX + 4; i++)
 		mod[i] = (struct t_pvh_mod){ 0x1000000 + i * 0x10000, 0x100, pa(longname), 0 };
@@ -273,21 +274,62 @@ UNIT_TEST(bootinfo_pvh_modules)
 	CHECK_EQ(bi.nmod, BOOT_MOD_MAX);
 	CHECK_EQ(bi.mod[BOOT_MOD_MAX - 1].start, 0x1000000 + (BOOT_MOD_MAX - 1) * 0x10000);
 	CHECK_EQ(strlen(bi.mod[0].name), sizeof(bi.mod[0].name) - 1);
-	/* Empty modules are skipped. */
+	CHECK_EQ(bi.mod_ignored, 4);
+	CHECK_STR(bi.mod_problem, "more than 8 boot modules");
+	/* Empty modules are left out. */
 	mod[0].size = 0;
 	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), 0);
 	CHECK_EQ(bi.nmod, BOOT_MOD_MAX);
 	CHECK_EQ(bi.mod[0].start, 0x1010000);
-	/* A module that wraps the address space is malformed. */
+	CHECK_STR(bi.mod_problem, "a boot module is empty");
+	/* A module that wraps the address space is left out; the boot goes on. */
 	mod[1].paddr = UINT64_MAX - 10;
-	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), -EINVAL);
-	CHECK(strstr(why, "module"));
+	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), 0);
+	CHECK_EQ(bi.nmod, BOOT_MOD_MAX);
+	CHECK_EQ(bi.mod[0].start, 0x1020000);
+	CHECK_EQ(bi.mod_ignored, 2 + 2);
 	mod[1].paddr = 0x1000;
-	/* An unreadable module list, and an absurd count. */
+	/* An unreadable module list, and an absurd count: no modules at all. */
 	si->nr_modules = BOOT_MOD_MAX + 5;
-	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), -EINVAL);
+	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), 0);
+	CHECK_EQ(bi.nmod, 0);
+	CHECK_EQ(bi.mod_ignored, BOOT_MOD_MAX + 5);
+	CHECK_STR(bi.mod_problem, "the PVH module list is unreadable");
+	CHECK_EQ(bi.nmem, 1);
 	si->nr_modules = 0x8000001;
-	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), -EINVAL);
+	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), 0);
+	CHECK_EQ(bi.nmod, 0);
+	CHECK_STR(bi.mod_problem, "the PVH module count is absurd");
+	CHECK_EQ(bi.nmem, 1);
+	blk_free_all();
+}
+
+/* A module must lie wholly inside usable RAM: not beyond it, not across a
+ * hole or a reserved range, not in the part of a page that RAM trimming cut. */
+UNIT_TEST(bootinfo_pvh_modules_outside_ram)
+{
+	struct t_pvh *si = pvh_new(3);
+	struct t_pvh_mem *mm = pvh_mem(si);
+	struct t_pvh_mod *mod = pvh_mods(si, 7);
+
+	mm[0] = (struct t_pvh_mem){ 0, 0x9fc00, 1, 0 };
+	mm[1] = (struct t_pvh_mem){ 0x100000, 0x3f00000, 1, 0 };       /* to 64 MiB */
+	mm[2] = (struct t_pvh_mem){ 0x2000000, 0x1000, 2, 0 };         /* a hole at 32 MiB */
+	mod[0] = (struct t_pvh_mod){ 0x3f00000, 0x100000, pa(blk_str("last MiB")), 0 };
+	mod[1] = (struct t_pvh_mod){ 0x3f80000, 0x100000, pa(blk_str("past the end")), 0 };
+	mod[2] = (struct t_pvh_mod){ 0x100000000ull, 0x1000, pa(blk_str("beyond RAM")), 0 };
+	mod[3] = (struct t_pvh_mod){ 0x1fff000, 0x2000, pa(blk_str("over the hole")), 0 };
+	mod[4] = (struct t_pvh_mod){ 0x9f800, 0x100, pa(blk_str("trimmed page")), 0 };
+	mod[5] = (struct t_pvh_mod){ 0xa0000, 0x60000, pa(blk_str("VGA hole")), 0 };
+	mod[6] = (struct t_pvh_mod){ 0x2001000, 0x1000, pa(blk_str("after the hole")), 0 };
+	CHECK_EQ(boot_parse_pvh(pa(si), &bi, &why), 0);
+	CHECK_EQ(bi.nmod, 2);
+	CHECK_STR(bi.mod[0].name, "last MiB");
+	CHECK_EQ(bi.mod[0].end, 0x4000000);
+	CHECK_STR(bi.mod[1].name, "after the hole");
+	CHECK_EQ(bi.mod_ignored, 5);
+	CHECK_STR(bi.mod_problem, "a boot module lies outside usable RAM");
+	CHECK_NORMAL();
 	blk_free_all();
 }
 
@@ -338,7 +380,7 @@ UNIT_TEST(bootinfo_pvh_unaligned)
 			       sizeof(struct t_pvh_mod));
 	struct t_pvh si = { 0x336ec578, 1, 0, 1, 0, 0, 0, 0, 2, 0 };
 	struct t_pvh_mem mm[2] = { { 0, 0x80000, 1, 0 }, { 0x100000, 0x100000, 1, 0 } };
-	struct t_pvh_mod mod = { 0x200000, 0x1000, 0, 0 };
+	struct t_pvh_mod mod = { 0x180000, 0x1000, 0, 0 };
 	uint8_t *mmp = b + 3 + sizeof(si), *modp = mmp + sizeof(mm) + 3;
 
 	si.memmap_paddr = pa(mmp);
@@ -645,15 +687,28 @@ UNIT_TEST(bootinfo_mb2_modules)
 	CHECK_EQ(bi.nmod, BOOT_MOD_MAX);
 	CHECK_EQ(bi.mod[BOOT_MOD_MAX - 1].start, 0x1000000 + (BOOT_MOD_MAX - 1) * 0x1000);
 	CHECK_EQ(strlen(bi.mod[0].name), sizeof(bi.mod[0].name) - 1);
-	/* An empty or backwards module is skipped. */
+	CHECK_EQ(bi.mod_ignored, 6);
+	CHECK_STR(bi.mod_problem, "more than 8 boot modules");
+	/* An empty, backwards, short or out-of-RAM module is left out and
+	 * reported; the boot goes on with the rest. */
 	mb_begin();
-	mb_mmap(simple_map, 3);
 	mb_module(0x2000, 0x1000, "backwards");
+	mb_mmap(simple_map, 3);
 	mb_module(0x2000, 0x2000, "empty");
 	mb_module(0x3000, 0x4000, "ok");
+	mb_tag(3, "\0\0\x10\0", 4);                          /* no end address */
+	mb_module(0x9f000, 0xa0000, "in the EBDA's page");
+	mb_module(0x40000000, 0x40001000, "just past RAM");
+	mb_module(0xfffff000, 0xffffffff, "at 4 GiB");
+	mb_module(0x3ffff000, 0x40000000, "last page");
 	CHECK_EQ(boot_parse_multiboot2(mb_finish(), &bi, &why), 0);
-	CHECK_EQ(bi.nmod, 1);
+	CHECK_EQ(bi.nmod, 2);
 	CHECK_STR(bi.mod[0].name, "ok");
+	CHECK_STR(bi.mod[1].name, "last page");
+	CHECK_EQ(bi.mod_ignored, 6);
+	CHECK_STR(bi.mod_problem, "a boot module ends before it starts");
+	CHECK_EQ(bi.nmem, 3);
+	CHECK_NORMAL();
 	blk_free_all();
 }
 

@@ -851,6 +851,44 @@ UNIT_TEST(page_mm_init_takes_what_bootmem_left)
 	check_stats();
 }
 
+/* A module's memory, once unpacked: its whole chunks join the allocator,
+ * and nothing else does (the edges, a module in the kernel's first MiB). */
+UNIT_TEST(page_boot_modules_released_after_unpacking)
+{
+	struct mm_stats s0, s1;
+	bool got_released = false;
+	uint64_t pa;
+
+	machine_new(128 * MIB);
+	memset(&bi, 0, sizeof(bi));
+	add_mem(0, 0x9fc00, BOOT_MEM_RAM);
+	add_mem(0x100000, 127 * MIB, BOOT_MEM_RAM);
+	bi.mod[0] = (struct boot_module){ 100 * MIB + 4 * KIB, 107 * MIB, "initrd" };
+	bi.mod[1] = (struct boot_module){ 1 * MIB + 64 * KIB, 8 * MIB, "over the kernel" };
+	bi.mod[2] = (struct boot_module){ 120 * MIB, 120 * MIB + 8 * KIB, "small" };
+	bi.nmod = 3;
+	bootmem_init(&bi, 1 * MIB, 1 * MIB + 700 * KIB);
+	CHECK_EQ(bootmem_release_modules(), 0);        /* before the handoff: nothing */
+	mm_init(&bi);
+	mm_stats(&s0);
+	CHECK(mm.meta[1] == CHUNK_NOT_RAM && mm.meta[50] == CHUNK_SPLIT_EDGE);
+	CHECK_EQ(bootmem_release_modules(), 4 * MIB);   /* [102, 106) MiB */
+	CHECK(mm.meta[51] != CHUNK_NOT_RAM && mm.meta[52] != CHUNK_NOT_RAM);
+	CHECK(mm.meta[1] == CHUNK_NOT_RAM);             /* the module over the kernel */
+	CHECK_EQ(bootmem_release_modules(), 0);          /* ours already */
+	CHECK_EQ(page_add_ram(0, 2 * MIB), 0);           /* chunk 0 never */
+	CHECK_EQ(page_add_ram(10 * MIB, 20 * MIB), 0);   /* taken over at boot */
+	mm_stats(&s1);
+	CHECK_EQ(s1.total_bytes, s0.total_bytes + 4 * MIB);
+	CHECK_EQ(s1.free_bytes, s0.free_bytes + 4 * MIB);
+	CHECK_EQ(mm_check(), 0);
+	/* The released chunks are handed out like any other. */
+	while ((pa = page_alloc(PAGE_ORDER_2M)))
+		got_released |= pa >= 102 * MIB && pa < 106 * MIB;
+	CHECK(got_released);
+	CHECK_EQ(printk_count, 0);
+}
+
 /* ---- CPUs at once ---- */
 
 struct worker {

@@ -2,9 +2,8 @@
  * tests/unit/test_printk.c - host unit tests for the kernel's formatter
  * (core/printk.c), compared with the host C library's snprintf.
  *
- * The Makefile compiles core/printk.c with -Dsnprintf=k_snprintf
- * -Dvsnprintf=k_vsnprintf so that it does not replace libc's; the same
- * defines reach this file, which undoes them to call both.
+ * The kernel's formatter is named ksnprintf/kvsnprintf (the application's
+ * snprintf is musl's), so both link into this test side by side.
  *
  * Where Skiff intentionally differs from glibc, the test checks Skiff's own
  * documented behaviour (see core/printk.c):
@@ -15,9 +14,6 @@
  *   - there is no '#' flag, so "%#x" is such an unknown conversion.
  * Build and run: make build/unit/test_printk && build/unit/test_printk
  */
-#undef snprintf
-#undef vsnprintf
-
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,8 +23,8 @@
 
 #include "tests/unit/unit.h"
 
-int k_snprintf(char *buf, size_t size, const char *fmt, ...);
-int k_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int ksnprintf(char *buf, size_t size, const char *fmt, ...);
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 static unsigned long compared;
 
@@ -42,7 +38,7 @@ static void __attribute__((format(printf, 2, 3))) cmp_at(int line, const char *f
 	va_start(ap, fmt);
 	va_copy(aq, ap);
 	wn = vsnprintf(want, sizeof(want), fmt, ap);
-	gn = k_vsnprintf(got, sizeof(got), fmt, aq);
+	gn = kvsnprintf(got, sizeof(got), fmt, aq);
 	va_end(aq);
 	va_end(ap);
 	compared++;
@@ -61,7 +57,7 @@ static void want_at(int line, const char *want, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = k_vsnprintf(got, sizeof(got), fmt, ap);
+	n = kvsnprintf(got, sizeof(got), fmt, ap);
 	va_end(ap);
 	if (n != (int)strlen(want) || strcmp(got, want) != 0)
 		unit_fail(__FILE__, line, "format \"%s\": want \"%s\", skiff \"%s\" (%d)",
@@ -232,7 +228,7 @@ static void cmp_truncated(const char *fmt, int v, const char *s)
 
 		memset(got, 0x5a, sizeof(got));
 		wn = snprintf(w, size, fmt, v, s);
-		gn = k_snprintf(size ? got : NULL, size, fmt, v, s);
+		gn = ksnprintf(size ? got : NULL, size, fmt, v, s);
 		CHECK_EQ(gn, wn);
 		CHECK_EQ(gn, full);
 		if (size)
@@ -255,17 +251,17 @@ UNIT_TEST(printk_truncation)
 	cmp_truncated("", 0, "");
 	cmp_truncated("%%%c", 'c', "");
 	/* size 0 writes nothing at all, not even a NUL. */
-	CHECK_EQ(k_snprintf(&one, 0, "%s", "abc"), 3);
+	CHECK_EQ(ksnprintf(&one, 0, "%s", "abc"), 3);
 	CHECK_EQ(one, 'x');
 	/* size 1: just the NUL. */
-	CHECK_EQ(k_snprintf(&one, 1, "%s", "abc"), 3);
+	CHECK_EQ(ksnprintf(&one, 1, "%s", "abc"), 3);
 	CHECK_EQ(one, 0);
 	/* Long output into a small buffer still counts every character. */
 	{
 		char small[4];
-		CHECK_EQ(k_snprintf(small, sizeof(small), "%300d", 1), 300);
+		CHECK_EQ(ksnprintf(small, sizeof(small), "%300d", 1), 300);
 		CHECK_STR(small, "   ");
-		CHECK_EQ(k_snprintf(small, sizeof(small), "%-300d", 1), 300);
+		CHECK_EQ(ksnprintf(small, sizeof(small), "%-300d", 1), 300);
 		CHECK_STR(small, "1  ");
 	}
 }
@@ -276,12 +272,12 @@ static int call_v(char *buf, size_t size, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = k_vsnprintf(buf, size, fmt, ap);
+	n = kvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
 }
 
-UNIT_TEST(printk_vsnprintf)
+UNIT_TEST(printkvsnprintf)
 {
 	char buf[32];
 
@@ -299,12 +295,12 @@ UNIT_TEST(printk_huge_width)
 	 * EOVERFLOW past INT_MAX); parsing them must not overflow an int. */
 	CMP("%4096d", 1);
 	CMP("%.4096d", 1);
-	CHECK_EQ(k_snprintf(buf, sizeof(buf), "%99999999999d", 1), 4096);
-	CHECK_EQ(k_snprintf(buf, sizeof(buf), "%.99999999999d", 1), 4096);
+	CHECK_EQ(ksnprintf(buf, sizeof(buf), "%99999999999d", 1), 4096);
+	CHECK_EQ(ksnprintf(buf, sizeof(buf), "%.99999999999d", 1), 4096);
 	CHECK_STR(buf, "0000000");
-	CHECK_EQ(k_snprintf(buf, sizeof(buf), "%*d", INT_MIN, 1), 4096);
+	CHECK_EQ(ksnprintf(buf, sizeof(buf), "%*d", INT_MIN, 1), 4096);
 	CHECK_STR(buf, "1      ");
-	CHECK_EQ(k_snprintf(buf, sizeof(buf), "%*d", INT_MAX, 1), 4096);
-	CHECK_EQ(k_snprintf(buf, sizeof(buf), "%.*s", INT_MAX, "ab"), 2);
+	CHECK_EQ(ksnprintf(buf, sizeof(buf), "%*d", INT_MAX, 1), 4096);
+	CHECK_EQ(ksnprintf(buf, sizeof(buf), "%.*s", INT_MAX, "ab"), 2);
 	CHECK_STR(buf, "ab");
 }

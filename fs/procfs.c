@@ -1,0 +1,141 @@
+/*
+ * fs/procfs.c - /proc and /sys: the few generated files applications and
+ * their libraries read to size themselves.
+ *
+ *   /proc/meminfo     memory in Linux's format, from mm_stats()
+ *   /proc/cpuinfo     one block per online CPU
+ *   /proc/self/       the application (one per VM): cmdline
+ *   /proc/uptime      seconds since boot
+ *   /sys/devices/system/cpu/online and possible   "0-N"
+ *
+ * Each is generated when opened (fs/synthfs.c), ksnprintf-style: a
+ * generator writes at most size bytes and returns the length it needed.
+ */
+#include "fs/vfs_impl.h"
+#include "core/arch.h"
+#include "core/cmdline.h"
+#include "core/mm.h"
+
+/* ksnprintf at buf + *pos, counting what did not fit too. */
+__printf(4, 5) static void put(char *buf, size_t size, size_t *pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*pos += (size_t)kvsnprintf(*pos < size ? buf + *pos : NULL,
+				  *pos < size ? size - *pos : 0, fmt, ap);
+	va_end(ap);
+}
+
+static size_t gen_meminfo(char *buf, size_t size)
+{
+	struct mm_stats s;
+	size_t pos = 0;
+	uint64_t cached = ramfs_pages() * (PAGE_SIZE / 1024);
+
+	mm_stats(&s);
+	put(buf, size, &pos, "MemTotal:       %8lu kB\n", s.total_bytes >> 10);
+	put(buf, size, &pos, "MemFree:        %8lu kB\n", s.free_bytes >> 10);
+	put(buf, size, &pos, "MemAvailable:   %8lu kB\n", s.free_bytes >> 10);
+	put(buf, size, &pos, "Buffers:        %8lu kB\n", 0UL);
+	put(buf, size, &pos, "Cached:         %8lu kB\n", cached);
+	put(buf, size, &pos, "SwapCached:     %8lu kB\n", 0UL);
+	put(buf, size, &pos, "Shmem:          %8lu kB\n", cached);
+	put(buf, size, &pos, "SwapTotal:      %8lu kB\n", 0UL);
+	put(buf, size, &pos, "SwapFree:       %8lu kB\n", 0UL);
+	put(buf, size, &pos, "AnonHugePages:  %8lu kB\n", s.used_huge * 2048);
+	put(buf, size, &pos, "HugePages_Total:   %5lu\n", 0UL);
+	put(buf, size, &pos, "HugePages_Free:    %5lu\n", 0UL);
+	put(buf, size, &pos, "HugePages_Rsvd:    %5lu\n", 0UL);
+	put(buf, size, &pos, "HugePages_Surp:    %5lu\n", 0UL);
+	put(buf, size, &pos, "Hugepagesize:   %8lu kB\n", 2048UL);
+	return pos;
+}
+
+static size_t gen_cpuinfo(char *buf, size_t size)
+{
+	unsigned int n = __atomic_load_n(&ncpus_online, __ATOMIC_ACQUIRE);
+	uint64_t khz = arch_tsc_khz();
+	char vendor[13], model[49];
+	size_t pos = 0;
+
+	arch_cpu_names(vendor, model);
+	for (unsigned int i = 0; i < n; i++) {
+		put(buf, size, &pos, "processor\t: %u\nvendor_id\t: %s\nmodel name\t: %s\n",
+		    i, vendor, model);
+		put(buf, size, &pos, "cpu MHz\t\t: %lu.%03lu\n", khz / 1000, khz % 1000);
+		put(buf, size, &pos, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\n"
+		    "cpu cores\t: %u\napicid\t\t: %u\n", n, i, n, cpus[i].apic_id);
+		put(buf, size, &pos, "flags\t\t: fpu tsc msr apic sse sse2 lm\n\n");
+	}
+	return pos;
+}
+
+static size_t gen_cmdline(char *buf, size_t size)
+{
+	const struct cmdline *cl = kernel_cmdline();
+	size_t pos = 0;
+
+	for (int i = 0; i <= cl->argc; i++) {
+		const char *a = cl->argv[i] ? cl->argv[i] : "";
+		size_t len = strlen(a) + 1;
+
+		if (pos + len <= size)
+			memcpy(buf + pos, a, len);
+		pos += len;
+	}
+	return pos;
+}
+
+static size_t gen_uptime(char *buf, size_t size)
+{
+	uint64_t ms = arch_clock_ns() / 1000000;
+
+	return (size_t)ksnprintf(buf, size, "%lu.%02lu 0.00\n", ms / 1000, ms % 1000 / 10);
+}
+
+static size_t gen_cpus(char *buf, size_t size, unsigned int n)
+{
+	if (n <= 1)
+		return (size_t)ksnprintf(buf, size, "0\n");
+	return (size_t)ksnprintf(buf, size, "0-%u\n", n - 1);
+}
+
+static size_t gen_online(char *buf, size_t size)
+{
+	return gen_cpus(buf, size, __atomic_load_n(&ncpus_online, __ATOMIC_ACQUIRE));
+}
+
+static size_t gen_possible(char *buf, size_t size)
+{
+	return gen_cpus(buf, size, arch_ncpus_possible());
+}
+
+#define DIR (S_IFDIR | 0555)
+#define GEN (S_IFREG | 0444)
+
+static const struct synth_entry proc_files[] = {
+	{ "meminfo", GEN, NULL, gen_meminfo, 0, NULL },
+	{ "cpuinfo", GEN, NULL, gen_cpuinfo, 0, NULL },
+	{ "uptime", GEN, NULL, gen_uptime, 0, NULL },
+	{ "self", DIR, NULL, NULL, 0, NULL },
+	{ "self/cmdline", GEN, NULL, gen_cmdline, 0, NULL },
+};
+
+static const struct synth_entry sys_files[] = {
+	{ "devices", DIR, NULL, NULL, 0, NULL },
+	{ "devices/system", DIR, NULL, NULL, 0, NULL },
+	{ "devices/system/cpu", DIR, NULL, NULL, 0, NULL },
+	{ "devices/system/cpu/online", GEN, NULL, gen_online, 0, NULL },
+	{ "devices/system/cpu/possible", GEN, NULL, gen_possible, 0, NULL },
+};
+
+struct mount *procfs_mount(struct vnode *on)
+{
+	return synth_mount(on, proc_files, ARRAY_SIZE(proc_files));
+}
+
+struct mount *sysfs_mount(struct vnode *on)
+{
+	return synth_mount(on, sys_files, ARRAY_SIZE(sys_files));
+}

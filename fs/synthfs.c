@@ -1,0 +1,213 @@
+/*
+ * fs/synthfs.c - filesystems whose tree is fixed when they are mounted:
+ * devfs (/dev) and procfs (/proc, /sys).
+ *
+ * A table of entries ("cpu/online", mode, and either file operations of a
+ * device or a generator) becomes a tree of vnodes at mount time; parents
+ * come before their children in the table.  Nothing is created or removed
+ * afterwards, so the vnodes live forever (they keep their first
+ * reference) and their files hold none.  A generated file's text is made
+ * when it is opened, ksnprintf-style, and read from that snapshot, so one
+ * open file reads one consistent text.
+ */
+#include "fs/vfs_impl.h"
+#include "core/mm.h"
+#include "libc/syscall.h"
+
+struct synth_node {
+	struct vnode v;
+	const struct synth_entry *e;            /* NULL: the root */
+	struct synth_node *child, *next;        /* first child, next sibling */
+};
+
+struct snapshot {
+	size_t len;
+	char text[];
+};
+
+static const struct vnode_ops synth_ops;
+
+static struct synth_node *synth_of(struct vnode *v)
+{
+	return container_of(v, struct synth_node, v);
+}
+
+static const char *entry_name(const struct synth_entry *e)
+{
+	const char *slash = e->path;
+
+	for (const char *p = e->path; *p; p++)
+		if (*p == '/')
+			slash = p + 1;
+	return slash;
+}
+
+static struct vnode *synth_lookup(struct vnode *dir, const char *name, size_t len)
+{
+	for (struct synth_node *c = synth_of(dir)->child; c; c = c->next) {
+		const char *cn = entry_name(c->e);
+
+		if (strlen(cn) == len && memcmp(cn, name, len) == 0) {
+			vnode_get(&c->v);
+			return &c->v;
+		}
+	}
+	return ERR_PTR(-ENOENT);
+}
+
+static int synth_readdir(struct vnode *dir, uint64_t cookie, struct dir_ctx *ctx)
+{
+	struct vnode *up = dir->parent ? dir->parent : dir;
+	uint64_t i = 2;
+
+	if (cookie == 0 && !ctx->emit(ctx, ".", 1, dir->ino, DT_DIR, 1))
+		return 0;
+	if (cookie <= 1 && !ctx->emit(ctx, "..", 2, up->ino, DT_DIR, 2))
+		return 0;
+	for (struct synth_node *c = synth_of(dir)->child; c; c = c->next, i++) {
+		const char *cn = entry_name(c->e);
+
+		if (i < cookie)
+			continue;
+		if (!ctx->emit(ctx, cn, strlen(cn), c->v.ino, (c->v.mode & S_IFMT) >> 12, i + 1))
+			break;
+	}
+	return 0;
+}
+
+/* --- generated files --- */
+
+static struct snapshot *generate(const struct synth_entry *e)
+{
+	size_t size = 4096;
+
+	for (;;) {
+		struct snapshot *s = malloc(sizeof(*s) + size);
+		size_t len;
+
+		if (!s)
+			return NULL;
+		len = e->gen(s->text, size);
+		if (len < size) {
+			s->len = len;
+			return s;
+		}
+		free(s);
+		size = len + 1;
+	}
+}
+
+static int synth_open(struct vnode *v, struct file *f)
+{
+	const struct synth_entry *e = synth_of(v)->e;
+
+	if (!e || !e->gen)
+		return 0;
+	f->priv = generate(e);
+	return f->priv ? 0 : -ENOMEM;
+}
+
+static long snapshot_read(struct file *f, void *ubuf, size_t n, uint64_t *pos)
+{
+	struct snapshot *s = f->priv;
+	size_t len;
+
+	if (*pos >= s->len)
+		return 0;
+	len = MIN(n, s->len - *pos);
+	if (copy_to_user(ubuf, s->text + *pos, len))
+		return -EFAULT;
+	*pos += len;
+	return (long)len;
+}
+
+static void snapshot_release(struct file *f)
+{
+	free(f->priv);
+}
+
+static const struct file_ops snapshot_ops = {
+	.read = snapshot_read,
+	.release = snapshot_release,
+};
+
+static long synth_dir_read(struct file *f, void *ubuf, size_t n, uint64_t *pos)
+{
+	(void)f, (void)ubuf, (void)n, (void)pos;
+	return -EISDIR;
+}
+
+/* Directories here hold no reference on their vnode (it lives forever). */
+static const struct file_ops synth_dir_ops = {
+	.read = synth_dir_read,
+};
+
+static const struct vnode_ops synth_ops = {
+	.lookup = synth_lookup,
+	.readdir = synth_readdir,
+	.open = synth_open,
+};
+
+/* --- building the tree --- */
+
+static struct synth_node *node_new(struct mount *m, const struct synth_entry *e,
+				   struct synth_node *parent)
+{
+	struct synth_node *n = calloc(1, sizeof(*n));
+	unsigned int mode = e ? e->mode : S_IFDIR | 0555;
+
+	if (!n)
+		return NULL;
+	vnode_init(&n->v, m, &synth_ops, mode);
+	n->e = e;
+	n->v.rdev = e ? e->rdev : 0;
+	n->v.target = e ? e->target : NULL;
+	n->v.fops = S_ISDIR(mode) ? &synth_dir_ops : e->gen ? &snapshot_ops : e->fops;
+	if (S_ISDIR(mode))
+		n->v.nlink = 2;
+	if (parent) {
+		n->v.parent = &parent->v;
+		n->v.name = (char *)entry_name(e);
+		struct synth_node **tail = &parent->child;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = n;                      /* in table order */
+	}
+	return n;
+}
+
+/* The directory an entry's path puts it in: the one whose path is its
+ * prefix up to the last slash. */
+static struct synth_node *parent_of(struct synth_node *root, const struct synth_entry *e)
+{
+	struct synth_node *dir = root;
+	const char *p = e->path, *name;
+	size_t len;
+	int err;
+
+	while ((name = path_next(&p, &len, &err)) && !path_at_end(p)) {
+		struct vnode *c = synth_lookup(&dir->v, name, len);
+
+		if (IS_ERR(c))
+			return NULL;
+		vnode_put(c);                   /* it lives on: no reference needed */
+		dir = synth_of(c);
+	}
+	return dir;
+}
+
+struct mount *synth_mount(struct vnode *on, const struct synth_entry *table, size_t n)
+{
+	struct mount *m = mount_new();
+	struct synth_node *root = node_new(m, NULL, NULL);
+
+	if (!root)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct synth_node *dir = parent_of(root, &table[i]);
+
+		if (!dir || !node_new(m, &table[i], dir))
+			return NULL;
+	}
+	return mount_add(&root->v, on);
+}

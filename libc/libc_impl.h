@@ -1,0 +1,30 @@
+/*
+ * libc/libc_impl.h - what the files of the system-call layer share.
+ */
+#ifndef LIBC_LIBC_IMPL_H
+#define LIBC_LIBC_IMPL_H
+
+#include "libc/abi.h"
+#include "libc/syscall.h"
+#include "sched/sched.h"
+
+/* thread.c: thread ids and the application's threads. */
+int libc_tid(void);                     /* the caller's, given on first use */
+int libc_pid(void);                     /* the main thread's tid */
+void libc_main_thread(void);            /* the caller is the application's main thread */
+__noreturn void libc_exit_group(int status);
+/* The application thread with this tid, held (it cannot end) until
+ * libc_thread_put(); NULL if there is none. */
+struct thread *libc_thread_by_tid(int tid);
+void libc_thread_put(struct thread *t);
+
+/* signal.c: delivery in the calling thread (sc: the interrupted context,
+ * or NULL at a system call's return). */
+struct sigcontext;
+void libc_signal_init(void);
+void libc_signal_deliver(struct sigcontext *sc);
+
+/* time.c: CLOCK_REALTIME = CLOCK_MONOTONIC + this (ns). */
+uint64_t libc_realtime_offset(void);
+
+#endif

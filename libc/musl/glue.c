@@ -1,0 +1,57 @@
+/*
+ * libc/musl/glue.c - the few musl internals Skiff supplies itself.
+ *
+ * Compiled with musl's internal headers, linked with musl.  Each replaces
+ * an assembler file of musl's that issues SYSCALL directly (see
+ * libc/musl/config.mak), or musl's malloc, whose place the kernel's heap
+ * takes.  The kernel functions they call are in libc/thread.c.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include "pthread_impl.h"
+
+long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
+		int *ptid, void *tls, int *ctid);
+_Noreturn void libc_unmapself(void *base, size_t size);
+long sys_arch_prctl(long code, long addr);
+
+/* musl's TLS set-up and every thread's start: the %fs base. */
+int __set_thread_area(void *p)
+{
+	return (int)sys_arch_prctl(0x1002 /* ARCH_SET_FS */, (long)p);
+}
+
+int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	int *ptid, *ctid;
+	void *tls;
+
+	va_start(ap, arg);
+	ptid = va_arg(ap, int *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, int *);
+	va_end(ap);
+	return (int)libc_clone(fn, stack, (unsigned)flags, arg, ptid, tls, ctid);
+}
+
+/* A detached thread's last act: unmap its own stack and end. */
+_Noreturn void __unmapself(void *base, size_t size)
+{
+	libc_unmapself(base, size);
+}
+
+/* The signal trampoline: Skiff calls handlers as functions and returns
+ * from them itself, so nothing ever returns into a restorer. */
+void __restore_rt(void)
+{
+	a_crash();
+}
+weak_alias(__restore_rt, __restore);
+
+/* musl's internal allocation entry points: the kernel's heap. */
+void *__libc_malloc(size_t n) { return malloc(n); }
+void *__libc_malloc_impl(size_t n) { return malloc(n); }
+void *__libc_calloc(size_t m, size_t n) { return calloc(m, n); }
+void *__libc_realloc(void *p, size_t n) { return realloc(p, n); }
+void __libc_free(void *p) { free(p); }

@@ -1,0 +1,407 @@
+/*
+ * libc/thread.c - threads as musl's pthreads see them: clone, exit, thread
+ * ids, TLS, futexes, affinity.
+ *
+ * musl creates a thread with __clone(fn, stack, flags, arg, ptid, tls,
+ * ctid) after allocating the thread's stack, TLS and struct pthread itself
+ * (mmap).  Skiff's __clone (libc/musl/glue.c) calls libc_clone(), which
+ * starts a kernel thread with a small kernel stack of its own; the thread
+ * sets its TLS pointer, moves onto musl's stack and calls fn(arg).  Ending
+ * is the reverse: exit(2) moves back to the kernel stack first, so that
+ * the CLONE_CHILD_CLEARTID store and futex wake, which tell pthread_join
+ * the stack may be unmapped, happen when the stack is no longer in use.
+ *
+ * musl's stacks are populated when the thread starts.  A thread's stack is
+ * where an interrupt copies the frame it preempts (arch/x86_64/trap.c);
+ * that copy cannot itself take a page fault, so the stack must be there
+ * beforehand, as OSv also requires of its threads' stacks.
+ *
+ * One process: its pid is the main thread's tid.  The process ends when
+ * exit_group(2) is called or its last application thread exits.
+ */
+#include "libc/libc_impl.h"
+#include "core/mm.h"
+
+#define KERNEL_STACK (16 * 1024)
+
+static int next_tid = 1;                /* atomic */
+
+/* The application's threads by tid, for tgkill: a small array; a thread
+ * leaves it (under the lock) before it ends. */
+static struct mutex table_lock = MUTEX_INIT;
+static struct app_thread { int tid; struct thread *t; } *table;
+static size_t table_len, table_cap;
+
+static int table_add(int tid, struct thread *t)
+{
+	WITH_LOCK(&table_lock) {
+		if (table_len == table_cap) {
+			size_t cap = table_cap ? 2 * table_cap : 16;
+			struct app_thread *n = realloc(table, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			table = n;
+			table_cap = cap;
+		}
+		table[table_len++] = (struct app_thread){ tid, t };
+	}
+	return 0;
+}
+
+static void table_remove(int tid)
+{
+	WITH_LOCK(&table_lock) {
+		for (size_t i = 0; i < table_len; i++) {
+			if (table[i].tid == tid) {
+				table[i] = table[--table_len];
+				break;
+			}
+		}
+	}
+}
+
+struct thread *libc_thread_by_tid(int tid)
+{
+	mutex_lock(&table_lock);
+	for (size_t i = 0; i < table_len; i++) {
+		if (table[i].tid == tid)
+			return table[i].t;      /* held: the lock stays taken */
+	}
+	mutex_unlock(&table_lock);
+	return NULL;
+}
+
+void libc_thread_put(struct thread *t)
+{
+	(void)t;
+	mutex_unlock(&table_lock);
+}
+static int pid;                         /* the main thread's tid */
+static int app_threads;                 /* alive; atomic */
+
+int libc_tid(void)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+
+	if (!l->tid)
+		l->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+	return l->tid;
+}
+
+int libc_pid(void)
+{
+	return pid ? pid : libc_tid();
+}
+
+void libc_main_thread(void)
+{
+	pid = libc_tid();
+	__atomic_store_n(&app_threads, 1, __ATOMIC_RELAXED);
+	if (table_add(pid, thread_self()))
+		panic("no memory for the application's thread table");
+}
+
+__noreturn void libc_exit_group(int status)
+{
+	arch_exit(status & 0xff);
+}
+
+/* --- creating a thread --- */
+
+struct clone_start {
+	int (*fn)(void *);
+	void *arg;
+	uintptr_t stack;
+	uint64_t tls;                   /* 0: CLONE_SETTLS not given */
+	uint32_t *clear_tid;
+	int tid;
+};
+
+static long run_app_fn(void *p)
+{
+	struct clone_start *cs = p;
+
+	return cs->fn(cs->arg);
+}
+
+static __noreturn void end_thread(int code);
+
+/* The new thread, on its kernel stack. */
+static void clone_entry(void *p)
+{
+	struct clone_start cs = *(struct clone_start *)p;
+	struct thread_libc *l = thread_libc(thread_self());
+	uintptr_t lo, hi;
+
+	free(p);
+	l->tid = cs.tid;
+	if (table_add(cs.tid, thread_self()))
+		end_thread(-ENOMEM);
+	l->clear_tid = cs.clear_tid;
+	if (cs.tls)
+		thread_set_tls(cs.tls);
+	/* The stack musl mapped, from its lowest address to the top it gave:
+	 * populate it (see the header comment) and tell the trap paths. */
+	if (vm_find(cs.stack - 1, &lo, &hi) == 0) {
+		vm_madvise(lo, cs.stack - lo, VM_MADV_WILLNEED);
+		l->app_stack_lo = lo;
+		l->app_stack_hi = cs.stack;
+	}
+	end_thread((int)arch_call_on_stack((void *)(cs.stack & ~15UL), run_app_fn, &cs));
+}
+
+#define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
+
+long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
+		int *ptid, void *tls, int *ctid)
+{
+	struct clone_start *cs;
+	struct thread *t;
+
+	/* Threads only: one process per VM (fork, vfork and posix_spawn's
+	 * clone get ENOSYS, as fork itself does). */
+	if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
+		return -ENOSYS;
+	if (!fn || !stack)
+		return -EINVAL;
+	cs = malloc(sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	*cs = (struct clone_start){
+		.fn = fn, .arg = arg, .stack = (uintptr_t)stack,
+		.tls = (flags & CLONE_SETTLS) ? (uint64_t)tls : 0,
+		.clear_tid = (flags & CLONE_CHILD_CLEARTID) ? (uint32_t *)ctid : NULL,
+		.tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED),
+	};
+	int tid = cs->tid;
+	if ((flags & CLONE_PARENT_SETTID) && copy_to_user(ptid, &tid, sizeof(tid))) {
+		free(cs);
+		return -EFAULT;
+	}
+	__atomic_fetch_add(&app_threads, 1, __ATOMIC_RELAXED);
+	t = thread_create(clone_entry, cs,
+			  &THREAD_ATTR(.name = "app", .stack_size = KERNEL_STACK, .detached = true));
+	if (IS_ERR(t)) {
+		__atomic_fetch_sub(&app_threads, 1, __ATOMIC_RELAXED);
+		free(cs);
+		return PTR_ERR(t);
+	}
+	return tid;
+}
+
+/* --- ending one --- */
+
+/* On the kernel stack: tell a joiner, and go.  The last application
+ * thread to end ends the process with its status. */
+static __noreturn void end_thread(int code)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+	uint32_t zero = 0;
+
+	table_remove(l->tid);
+	if (l->clear_tid && copy_to_user(l->clear_tid, &zero, sizeof(zero)) == 0)
+		futex_wake(l->clear_tid, 1, FUTEX_BITSET_MATCH_ANY);
+	if (__atomic_sub_fetch(&app_threads, 1, __ATOMIC_ACQ_REL) == 0)
+		libc_exit_group(code);
+	thread_exit();
+}
+
+static long end_thread_on_kernel_stack(void *code)
+{
+	end_thread((int)(long)code);
+}
+
+SYSCALL_DEFINE1(exit, int, code)
+{
+	struct thread *me = thread_self();
+
+	if (!thread_libc(me)->app_stack_hi)
+		end_thread(code);               /* already on its own stack */
+	arch_call_on_stack(thread_kernel_stack_top(me), end_thread_on_kernel_stack,
+			   (void *)(long)code);
+	__builtin_unreachable();
+}
+
+SYSCALL_DEFINE1(exit_group, int, status)
+{
+	libc_exit_group(status);
+}
+
+/* musl's __unmapself: a detached thread frees its own stack and ends. */
+struct unmap_self {
+	uintptr_t base;
+	size_t size;
+};
+
+static long unmap_and_end(void *p)
+{
+	struct unmap_self u = *(struct unmap_self *)p;
+
+	vm_munmap(u.base, u.size);
+	end_thread(0);
+}
+
+__noreturn void libc_unmapself(void *base, size_t size)
+{
+	struct thread *me = thread_self();
+	struct unmap_self u = { (uintptr_t)base, size };
+
+	/* u is copied onto the kernel stack before the unmap. */
+	arch_call_on_stack(thread_kernel_stack_top(me), unmap_and_end, &u);
+	__builtin_unreachable();
+}
+
+/* --- ids, TLS --- */
+
+SYSCALL_DEFINE0(gettid)
+{
+	return libc_tid();
+}
+
+SYSCALL_DEFINE1(set_tid_address, int *, tidptr)
+{
+	thread_libc(thread_self())->clear_tid = (uint32_t *)tidptr;
+	return libc_tid();
+}
+
+SYSCALL_DEFINE2(set_robust_list, void *, head, size_t, len)
+{
+	(void)head;
+	/* The robust list matters when a process dies holding a shared
+	 * mutex; one process per VM, so it is accepted and unused. */
+	return len == 24 ? 0 : -EINVAL;
+}
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+SYSCALL_DEFINE2(arch_prctl, int, code, unsigned long, addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+		thread_set_tls(addr);
+		return 0;
+	case ARCH_GET_FS: {
+		uint64_t fs = arch_get_tls();
+		return copy_to_user((void *)addr, &fs, sizeof(fs));
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/* --- scheduling --- */
+
+SYSCALL_DEFINE0(sched_yield)
+{
+	thread_yield();
+	return 0;
+}
+
+static long cpu_mask_bytes(void)
+{
+	return (ncpus_online + 63) / 64 * 8;
+}
+
+SYSCALL_DEFINE3(sched_getaffinity, int, tid, size_t, len, void *, mask)
+{
+	uint64_t bits[(CONFIG_MAX_CPUS + 63) / 64] = { 0 };
+	long n = cpu_mask_bytes();
+
+	if (tid != 0 && tid != libc_tid() && tid != libc_pid())
+		return -ESRCH;                  /* other threads: not tracked by id yet */
+	if ((long)len < n || (len & 7))
+		return -EINVAL;
+	for (unsigned int c = 0; c < ncpus_online; c++)
+		bits[c / 64] |= 1ULL << (c % 64);
+	if (copy_to_user(mask, bits, n))
+		return -EFAULT;
+	return n;
+}
+
+SYSCALL_DEFINE3(sched_setaffinity, int, tid, size_t, len, const void *, mask)
+{
+	uint64_t bits[(CONFIG_MAX_CPUS + 63) / 64] = { 0 };
+	int cpu = -1, count = 0;
+
+	if (tid != 0 && tid != libc_tid())
+		return -ESRCH;
+	if (copy_from_user(bits, mask, MIN(len, sizeof(bits))))
+		return -EFAULT;
+	for (unsigned int c = 0; c < ncpus_online; c++) {
+		if (bits[c / 64] >> (c % 64) & 1) {
+			if (cpu < 0)
+				cpu = (int)c;
+			count++;
+		}
+	}
+	if (count == 0)
+		return -EINVAL;
+	/* One CPU: pinned there.  Several: the scheduler's choice (a set
+	 * smaller than all CPUs is honoured by its first CPU only). */
+	return count == 1 || count < (int)ncpus_online ? thread_pin(cpu) : 0;
+}
+
+SYSCALL_DEFINE3(getcpu, unsigned int *, cpu, unsigned int *, node, void *, cache)
+{
+	unsigned int c = this_cpu()->id, zero = 0;
+
+	(void)cache;
+	if (cpu && copy_to_user(cpu, &c, sizeof(c)))
+		return -EFAULT;
+	if (node && copy_to_user(node, &zero, sizeof(zero)))
+		return -EFAULT;
+	return 0;
+}
+
+/* --- futexes: sched/futex.c does the work --- */
+
+static int futex_deadline(int op, const struct __kernel_timespec *ut, uint64_t *deadline)
+{
+	struct __kernel_timespec ts;
+
+	*deadline = 0;
+	if (!ut)
+		return 0;
+	if (copy_from_user(&ts, ut, sizeof(ts)))
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		return -EINVAL;
+	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT)
+		*deadline = arch_clock_ns() + ns;       /* relative */
+	else if (op & FUTEX_CLOCK_REALTIME)
+		*deadline = ns > libc_realtime_offset() ? ns - libc_realtime_offset() : 1;
+	else
+		*deadline = ns;                         /* absolute, monotonic */
+	if (*deadline == 0)
+		*deadline = 1;
+	return 0;
+}
+
+SYSCALL_DEFINE6(futex, uint32_t *, uaddr, int, op, uint32_t, val,
+		const struct __kernel_timespec *, timeout, uint32_t *, uaddr2, uint32_t, val3)
+{
+	uint64_t deadline;
+	int err;
+
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		err = futex_deadline(op, timeout, &deadline);
+		if (err)
+			return err;
+		return futex_wait(uaddr, val, deadline,
+				  (op & FUTEX_CMD_MASK) == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3);
+	case FUTEX_WAKE:
+		return futex_wake(uaddr, (int)val, FUTEX_BITSET_MATCH_ANY);
+	case FUTEX_WAKE_BITSET:
+		return futex_wake(uaddr, (int)val, val3);
+	case FUTEX_REQUEUE:
+		return futex_requeue(uaddr, (int)val, uaddr2, (int)(long)timeout, NULL);
+	case FUTEX_CMP_REQUEUE:
+		return futex_requeue(uaddr, (int)val, uaddr2, (int)(long)timeout, &val3);
+	default:
+		return -ENOSYS;                 /* PI futexes, WAKE_OP: not yet */
+	}
+}

@@ -1,0 +1,170 @@
+/*
+ * libc/time.c - clocks and sleeping.
+ *
+ * CLOCK_MONOTONIC (and BOOTTIME, the _RAW and _COARSE variants) is the
+ * kernel's clock, nanoseconds since boot from the TSC: the same on every
+ * CPU.  CLOCK_REALTIME adds the wall-clock time read from the RTC at boot;
+ * clock_settime moves that offset.  The CPU-time clocks report the
+ * calling thread's run time (process = the calling thread, an
+ * approximation documented here).  Reading a clock is a function call
+ * (the direct-call syscall), which is what a vDSO buys Linux.
+ */
+#include "libc/libc_impl.h"
+
+#define NS 1000000000ULL
+
+static uint64_t realtime_offset;                /* atomic */
+static bool realtime_read;                      /* atomic */
+
+uint64_t libc_realtime_offset(void)
+{
+	if (!__atomic_load_n(&realtime_read, __ATOMIC_ACQUIRE)) {
+		uint64_t wall = arch_wall_clock_ns(), now = arch_clock_ns();
+		__atomic_store_n(&realtime_offset, wall > now ? wall - now : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&realtime_read, true, __ATOMIC_RELEASE);
+	}
+	return __atomic_load_n(&realtime_offset, __ATOMIC_RELAXED);
+}
+
+/* A clock's time in ns, or -EINVAL. */
+static long long clock_now(int clock)
+{
+	switch (clock) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_TAI:
+		return (long long)(arch_clock_ns() + libc_realtime_offset());
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+		return (long long)arch_clock_ns();
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+		return (long long)thread_run_ns(thread_self());
+	default:
+		return -EINVAL;
+	}
+}
+
+static int put_timespec(struct __kernel_timespec *u, uint64_t ns)
+{
+	struct __kernel_timespec ts = { (long long)(ns / NS), (long long)(ns % NS) };
+
+	return copy_to_user(u, &ts, sizeof(ts));
+}
+
+/* A user timespec as ns; -EFAULT or -EINVAL. */
+static long long get_timespec(const struct __kernel_timespec *u)
+{
+	struct __kernel_timespec ts;
+
+	if (copy_from_user(&ts, u, sizeof(ts)))
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (long long)NS)
+		return -EINVAL;
+	if ((unsigned long long)ts.tv_sec > UINT64_MAX / NS / 2)
+		return (long long)(UINT64_MAX / 2);     /* far enough: forever */
+	return ts.tv_sec * (long long)NS + ts.tv_nsec;
+}
+
+SYSCALL_DEFINE2(clock_gettime, int, clock, struct __kernel_timespec *, tp)
+{
+	long long now = clock_now(clock);
+
+	if (now < 0)
+		return now;
+	return put_timespec(tp, (uint64_t)now);
+}
+
+SYSCALL_DEFINE2(clock_getres, int, clock, struct __kernel_timespec *, tp)
+{
+	if (clock_now(clock) < 0)
+		return -EINVAL;
+	return tp ? put_timespec(tp, 1) : 0;
+}
+
+SYSCALL_DEFINE2(clock_settime, int, clock, const struct __kernel_timespec *, tp)
+{
+	long long ns;
+
+	if (clock != CLOCK_REALTIME)
+		return clock_now(clock) < 0 ? -EINVAL : -EPERM;
+	ns = get_timespec(tp);
+	if (ns < 0)
+		return ns;
+	libc_realtime_offset();                 /* read the RTC first, once */
+	uint64_t now = arch_clock_ns();
+	__atomic_store_n(&realtime_offset, (uint64_t)ns > now ? (uint64_t)ns - now : 0,
+			 __ATOMIC_RELAXED);
+	return 0;
+}
+
+struct timeval_abi {
+	long long tv_sec, tv_usec;
+};
+
+SYSCALL_DEFINE2(gettimeofday, struct timeval_abi *, tv, void *, tz)
+{
+	uint64_t ns = arch_clock_ns() + libc_realtime_offset();
+	struct timeval_abi t = { (long long)(ns / NS), (long long)(ns % NS / 1000) };
+
+	(void)tz;                               /* obsolete: left untouched */
+	return tv ? copy_to_user(tv, &t, sizeof(t)) : 0;
+}
+
+SYSCALL_DEFINE1(time, long long *, tloc)
+{
+	long long s = (long long)((arch_clock_ns() + libc_realtime_offset()) / NS);
+
+	if (tloc && copy_to_user(tloc, &s, sizeof(s)))
+		return -EFAULT;
+	return s;
+}
+
+/* Sleeps until the monotonic deadline: 0, or -EINTR when a signal comes
+ * first (with the time left in *rem, if given). */
+static long sleep_until(uint64_t deadline, struct __kernel_timespec *rem)
+{
+	uint64_t now;
+
+	while ((now = arch_clock_ns()) < deadline) {
+		if (thread_signal_pending()) {
+			if (rem && put_timespec(rem, deadline - now))
+				return -EFAULT;
+			return -EINTR;
+		}
+		sched_prepare_wait();
+		if (thread_signal_pending()) {
+			sched_cancel_wait();
+			continue;
+		}
+		sched_wait_until(deadline);
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE2(nanosleep, const struct __kernel_timespec *, req, struct __kernel_timespec *, rem)
+{
+	long long ns = get_timespec(req);
+
+	if (ns < 0)
+		return ns;
+	return sleep_until(arch_clock_ns() + (uint64_t)ns, rem);
+}
+
+SYSCALL_DEFINE4(clock_nanosleep, int, clock, int, flags, const struct __kernel_timespec *, req,
+		struct __kernel_timespec *, rem)
+{
+	long long ns = get_timespec(req), now = clock_now(clock);
+
+	if (now < 0 || clock == CLOCK_THREAD_CPUTIME_ID)
+		return -EINVAL;
+	if (ns < 0)
+		return ns;
+	if (!(flags & 1 /* TIMER_ABSTIME */))
+		return sleep_until(arch_clock_ns() + (uint64_t)ns, rem);
+	if (ns <= now)
+		return 0;
+	return sleep_until(arch_clock_ns() + (uint64_t)(ns - now), NULL);
+}

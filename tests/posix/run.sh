@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# tests/posix/run.sh - the POSIX programs, on the host and in Skiff.
+#
+#   tests/posix/run.sh [BUILD=dir] [NAME...]
+#
+# Each tests/posix/NAME.c is compiled twice: natively with Debian's
+# musl-gcc -static, and into a Skiff image with scripts/mkimage.  The
+# native run (with an empty environment) gives the expected output and
+# exit status; the Skiff runs, at 1 and at 4 CPUs, must print the same
+# lines and end with the same status.  Skiff's own console lines
+# ("skiff: ...") are left out of the comparison and shown as comments.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=$ROOT/build
+names=()
+for arg in "$@"; do
+	case $arg in
+	BUILD=*) B=$(cd "$ROOT" && realpath -m "${arg#BUILD=}") ;;
+	*) names+=("$arg") ;;
+	esac
+done
+[[ ${#names[@]} -gt 0 ]] || names=($(cd "$ROOT/tests/posix" && ls *.c | sed 's/\.c$//'))
+
+# The arguments each program is run with (both places).
+args_for() {
+	case $1 in
+	misc) echo "hello" ;;
+	*) echo "" ;;
+	esac
+}
+
+out=$B/posix
+mkdir -p "$out/host"
+passed=0 failed=0
+
+result() {   # result OK NAME [DETAIL]
+	if [[ $1 == ok ]]; then
+		echo "ok - $2"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $2"
+		[[ -n ${3:-} ]] && sed 's/^/#   /' <<<"$3"
+		failed=$((failed + 1))
+	fi
+}
+
+for name in "${names[@]}"; do
+	src=$ROOT/tests/posix/$name.c
+	read -r -a args <<<"$(args_for "$name")"
+	if ! musl-gcc -static -O2 -o "$out/host/$name" "$src" -lpthread -lm 2>"$out/$name.host.log"; then
+		result fail "$name: builds natively" "$(cat "$out/$name.host.log")"
+		continue
+	fi
+	expected=$(cd /tmp && env -i "$out/host/$name" "${args[@]}" 2>&1; echo "exit $?")
+	if ! "$ROOT/scripts/mkimage" -o "$out/$name.elf" "$src" >"$out/$name.mkimage.log" 2>&1; then
+		result fail "$name: links into a Skiff image" "$(tail -5 "$out/$name.mkimage.log")"
+		continue
+	fi
+	for smp in 1 4; do
+		raw=$("$ROOT/scripts/run" --timeout 120 --smp "$smp" "$out/$name.elf" -- "${args[@]}" 2>&1)
+		status=$?
+		got=$(tr -d '\r' <<<"$raw" | grep -v '^skiff: '; echo "exit $status")
+		if [[ $got == "$expected" ]]; then
+			result ok "$name at $smp CPU(s): same output and status as Linux"
+		else
+			result fail "$name at $smp CPU(s): same output and status as Linux" \
+				"$(diff <(echo "$expected") <(echo "$got") | head -20)"
+		fi
+		tr -d '\r' <<<"$raw" | grep '^skiff: ' | grep -v '^skiff: boot ' | sed 's/^/# /'
+	done
+done
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,91 @@
+/* tests/posix/signals.c - signals sent to oneself and to another thread,
+ * masks, fault signals caught by handlers, and the default action. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got;
+static sigjmp_buf jb;
+static volatile int spinning = 1;
+
+static void on_usr1(int sig) { got = sig; }
+static void on_usr2(int sig) { (void)sig; spinning = 0; }
+static void on_fault(int sig) { siglongjmp(jb, sig); }
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	while (spinning)
+		;
+	return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { 10, 0 };
+	int r = nanosleep(&ts, &ts);
+	printf("sleeper: nanosleep %d %s, time left > 1 s: %d\n", r, strerror(errno), ts.tv_sec >= 1);
+	return NULL;
+}
+
+int main(void)
+{
+	signal(SIGUSR1, on_usr1);
+	raise(SIGUSR1);
+	printf("raise: %d\n", got);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	got = 0;
+	kill(getpid(), SIGUSR1);
+	sigset_t pending;
+	sigpending(&pending);
+	printf("blocked: delivered %d, pending %d\n", got, sigismember(&pending, SIGUSR1));
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	printf("unblocked: delivered %d\n", got);
+
+	signal(SIGSEGV, on_fault);
+	signal(SIGFPE, on_fault);
+	signal(SIGILL, on_fault);
+	int r = sigsetjmp(jb, 1);
+	if (!r)
+		*(volatile int *)8 = 1;
+	printf("null write: signal %d\n", r);
+	volatile int zero = 0, hundred = 100;
+	r = sigsetjmp(jb, 1);
+	if (!r)
+		printf("%d\n", hundred / zero);
+	printf("divide by zero: signal %d\n", r);
+	r = sigsetjmp(jb, 1);
+	if (!r)
+		__builtin_trap();
+	printf("invalid instruction: signal %d\n", r);
+
+	pthread_t t;
+	signal(SIGUSR2, on_usr2);
+	pthread_create(&t, NULL, spinner, NULL);
+	usleep(20000);
+	pthread_kill(t, SIGUSR2);
+	pthread_join(t, NULL);
+	printf("busy thread interrupted\n");
+	pthread_create(&t, NULL, sleeper, NULL);
+	usleep(20000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+
+	struct sigaction sa;
+	sigaction(SIGUSR1, NULL, &sa);
+	printf("handler kept: %d\n", sa.sa_handler == on_usr1);
+	fflush(stdout);
+	raise(SIGTERM);                         /* default action: the end, 128 + 15 */
+	printf("not reached\n");
+	return 0;
+}
