@@ -115,7 +115,8 @@ $(MUSL)/lib/libc.a: $(MUSL)/config.mak libc/musl/config.mak libc/musl/syscall_ar
 		$(MUSL)/gen/skiff_syscalls.h
 	rm -rf $(MUSL)/obj $(MUSL)/lib
 	+$(MUSL_MAKE) lib/libc.a
-$(MUSL)/include/.installed: $(MUSL)/config.mak
+# After the library: both would generate musl's headers in obj/ at once.
+$(MUSL)/include/.installed: $(MUSL)/lib/libc.a
 	+$(MUSL_MAKE) includedir=$(abspath $(MUSL)/include) install-headers
 	touch $@
 

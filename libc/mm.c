@@ -2,10 +2,8 @@
  * libc/mm.c - the memory system calls: the VM layer (core/vm.c) under its
  * Linux names.
  *
- * Anonymous memory is the VM layer's own business.  File-backed mappings
- * of ramfs files are private copies made at mmap time (MAP_PRIVATE: a
- * copy is exactly its semantics while nobody writes the file afterwards);
- * MAP_SHARED of a file is not supported yet and says so (ENODEV).
+ * Anonymous memory is the VM layer's own business; file-backed mappings are
+ * copies (mmap_file below).
  */
 #include "libc/libc_impl.h"
 #include "core/mm.h"
@@ -13,10 +11,46 @@
 
 #define PAGE 4096UL
 
+/* A private mapping of a file: anonymous memory with the file's contents
+ * copied in at mmap time.  For MAP_PRIVATE that is the semantics exactly,
+ * except that later writes to the file are not seen through the mapping
+ * (Linux leaves that unspecified until the page is first written).  A
+ * shared read-only mapping is the same copy; a shared writable one would
+ * need the page cache to be mapped directly, and is refused (ENODEV).
+ * Bytes past the end of the file read as zeros (Linux: SIGBUS for pages
+ * wholly past it). */
 static long mmap_file(unsigned long addr, size_t len, int prot, int flags, int fd, long off)
 {
-	(void)addr, (void)len, (void)prot, (void)flags, (void)fd, (void)off;
-	return -ENODEV;
+	struct file *f;
+	long at;
+
+	if (off & (PAGE - 1) || off < 0)
+		return -EINVAL;
+	if ((flags & MAP_SHARED) && (prot & PROT_WRITE))
+		return -ENODEV;
+	f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	if ((f->flags & O_ACCMODE) == O_WRONLY) {
+		file_put(f);
+		return -EACCES;
+	}
+	if (!f->vnode) {
+		file_put(f);
+		return -ENODEV;                 /* pipes, eventfds, sockets */
+	}
+	flags = (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) | MAP_PRIVATE | MAP_ANONYMOUS;
+	at = vm_mmap(addr, len, PROT_READ | PROT_WRITE, flags);
+	if (at >= 0) {
+		long got = vfs_read_kernel(f, (void *)at, len, (uint64_t)off);
+		long err = got < 0 ? got : vm_mprotect((uintptr_t)at, len, prot);
+		if (err < 0) {
+			vm_munmap((uintptr_t)at, len);
+			at = err;
+		}
+	}
+	file_put(f);
+	return at;
 }
 
 SYSCALL_DEFINE6(mmap, unsigned long, addr, size_t, len, int, prot, int, flags, int, fd,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +88,18 @@ int main(void)
 	close(fd);
 	close(fd2);
 	close(42);
+
+	/* A private file mapping: the contents, and writes that stay private. */
+	fd = open("b.txt", O_RDWR);
+	char *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	printf("mmap file: '%.5s', past the end zero: %d\n", map, map[100] == 0);
+	map[0] = 'J';
+	show("pread after private write", (int)pread(fd, buf, 5, 0));
+	printf("file still '%.5s'\n", buf);
+	show("munmap", munmap(map, 8192));
+	show("mmap misaligned offset", mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 1) == MAP_FAILED ? -1 : 0);
+	show("mmap bad fd", mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 77, 0) == MAP_FAILED ? -1 : 0);
+	close(fd);
 
 	show("unlink", unlink("sub/x"));
 	show("rmdir", rmdir("sub"));
