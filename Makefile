@@ -102,8 +102,9 @@ $(BUILD)/libc/gen/syscall_table.c: $(SYSCALL_SRC) scripts/syscalls FORCE
 	$(call generate,table)
 $(MUSL)/gen/skiff_syscalls.h: $(SYSCALL_SRC) scripts/syscalls FORCE
 	$(call generate,direct)
+# The table's six-argument entries jump to their sys_NAME (a tail call).
 $(BUILD)/libc/gen/syscall_table.o: $(BUILD)/libc/gen/syscall_table.c
-	$(CC) $(KCFLAGS) -c $< -o $@
+	$(CC) $(KCFLAGS) -foptimize-sibling-calls -c $< -o $@
 
 MUSL_MAKE = $(MAKE) -s -C $(MUSL) -f $(abspath $(MUSL_SRC))/Makefile \
 	MUSL_SRC=$(abspath $(MUSL_SRC)) SKIFF_ROOT=$(abspath .) SKIFF_GEN=$(abspath $(MUSL)/gen)

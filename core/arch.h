@@ -22,11 +22,13 @@
 struct boot_info;
 struct sched_cpu;
 struct thread;
+struct thread_libc;
 
 /* Per-CPU state: one struct per CPU, reached through arch_this_cpu(). */
 struct cpu {
 	struct cpu *self;          /* must stay first: %gs:0 reads it */
 	struct thread *current;    /* must stay second: %gs:8 reads it (sched/) */
+	struct thread_libc *current_libc;   /* current's system-call state (sched/, libc/) */
 	unsigned int id;           /* 0 = boot CPU, dense */
 	uint32_t apic_id;
 	volatile bool online;      /* set by the CPU itself once it runs C code */
@@ -51,6 +53,9 @@ void sched_preempted(void);             /* on the preempted thread's stack, irqs
 bool sched_addr_in_stack_area(uintptr_t addr);   /* a fault there: a stack overflow */
 unsigned int sched_thread_preempt_count(void);   /* the running thread's */
 bool sched_stack_has_room(uintptr_t low);        /* the running thread's stack reaches down to low */
+/* Where a trap taken at rsp may copy the interrupted state: just below the
+ * red zone, or the thread's kernel stack if rsp is on its app stack. */
+uintptr_t sched_trap_copy_base(uintptr_t rsp);
 
 /* Boot and platform bring-up (arch/x86_64/setup.c), called by kernel_main. */
 void arch_platform_init(struct boot_info *bi);

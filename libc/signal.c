@@ -379,12 +379,24 @@ static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc)
 	l->sig_blocked |= act.mask | ((act.flags & SA_NODEFER) ? 0 : SIG_BIT(sig));
 	l->sig_blocked &= ~UNBLOCKABLE;
 
+	/* The stack the handler runs on: the alternate one if asked for; else,
+	 * when a trap brought us onto the kernel stack, the interrupted app
+	 * stack below its red zone; else (a system call's return) this one. */
 	struct handler_call call = { act.handler, sig, info, &uc };
-	if ((act.flags & SA_ONSTACK) && s->altstack.ss_size && !s->on_altstack) {
-		s->on_altstack = true;
-		arch_call_on_stack((void *)((s->altstack.ss_sp + s->altstack.ss_size) & ~15UL),
-				   call_handler, &call);
+	uintptr_t top = 0;
+	bool alt = (act.flags & SA_ONSTACK) && s->altstack.ss_size && !s->on_altstack;
+	if (alt)
+		top = s->altstack.ss_sp + s->altstack.ss_size;
+	else if (sc && l->app_stack_hi && sc->rsp <= l->app_stack_hi && sc->rsp > l->app_stack_lo)
+		top = sc->rsp - 128;
+	if (top) {
+		uintptr_t saved = l->trap_stack;
+
+		l->trap_stack = arch_stack_pointer() - 64;
+		s->on_altstack = alt;
+		arch_call_on_stack((void *)(top & ~15UL), call_handler, &call);
 		s->on_altstack = false;
+		l->trap_stack = saved;
 	} else {
 		call_handler(&call);
 	}

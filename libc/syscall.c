@@ -17,8 +17,11 @@ static uint64_t reported[SYSCALL_TABLE_SIZE / 64];     /* atomic bits */
 
 static long unimplemented(long nr)
 {
+	static bool reported_bad;               /* numbers no kernel has: once */
+
 	if (nr < 0 || nr >= SYSCALL_TABLE_SIZE) {
-		printk("skiff: system call %ld does not exist: ENOSYS\n", nr);
+		if (!__atomic_exchange_n(&reported_bad, true, __ATOMIC_RELAXED))
+			printk("skiff: system call %ld does not exist: ENOSYS\n", nr);
 		return -ENOSYS;
 	}
 	uint64_t bit = 1ULL << (nr % 64);

@@ -28,17 +28,36 @@
 /* Every call ends by delivering the signals that became deliverable
  * (libc/signal.c): one word is checked on the way out. */
 long libc_syscall_return_slow(long ret);
-static inline long libc_syscall_return(long ret)
+static inline __attribute__((always_inline)) long libc_syscall_return(long ret)
 {
 	if (unlikely(thread_signal_pending()))
 		return libc_syscall_return_slow(ret);
 	return ret;
 }
 
+/* A call made on an application thread's stack (the lower half; it is
+ * demand-paged) first touches the two pages below the stack pointer, so
+ * that the kernel code it runs, which may disable interrupts or
+ * preemption where a page fault cannot be served, finds them present. */
+#define APP_HALF_END 0x0000800000000000UL
+static inline __attribute__((always_inline)) void libc_syscall_enter(void)
+{
+	uintptr_t sp = arch_stack_pointer();
+
+	if (unlikely(sp < APP_HALF_END)) {
+		(void)*(volatile char *)(sp - 4096);
+		(void)*(volatile char *)(sp - 8192);
+	}
+}
+
 #define SYSCALL_DEFINE_(name, params, args, longs)                            \
 	static inline long do_sys_##name params;                             \
 	long sys_##name longs;                                               \
-	long sys_##name longs { return libc_syscall_return(do_sys_##name args); } \
+	long sys_##name longs                                                \
+	{                                                                    \
+		libc_syscall_enter();                                        \
+		return libc_syscall_return(do_sys_##name args);              \
+	}                                                                    \
 	static inline long do_sys_##name params
 
 #define SYSCALL_DEFINE0(name) SYSCALL_DEFINE_(name, (void), (), (void))

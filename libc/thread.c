@@ -11,10 +11,12 @@
  * the CLONE_CHILD_CLEARTID store and futex wake, which tell pthread_join
  * the stack may be unmapped, happen when the stack is no longer in use.
  *
- * musl's stacks are populated when the thread starts.  A thread's stack is
- * where an interrupt copies the frame it preempts (arch/x86_64/trap.c);
- * that copy cannot itself take a page fault, so the stack must be there
- * beforehand, as OSv also requires of its threads' stacks.
+ * musl's stacks are demand-paged like any mapping.  Two rules keep that
+ * safe: an interrupt or fault taken on the app stack saves the interrupted
+ * state on the thread's kernel stack, not on the app stack
+ * (sched_trap_copy_base), and every system call touches the two stack
+ * pages below it first (libc/syscall.h), so kernel code that cannot take
+ * a page fault finds its stack present.
  *
  * One process: its pid is the main thread's tid.  The process ends when
  * exit_group(2) is called or its last application thread exits.
@@ -140,12 +142,12 @@ static void clone_entry(void *p)
 	l->clear_tid = cs.clear_tid;
 	if (cs.tls)
 		thread_set_tls(cs.tls);
-	/* The stack musl mapped, from its lowest address to the top it gave:
-	 * populate it (see the header comment) and tell the trap paths. */
+	/* The stack musl mapped, from its lowest address to the top it gave,
+	 * for the trap paths; this kernel stack below here is theirs. */
 	if (vm_find(cs.stack - 1, &lo, &hi) == 0) {
-		vm_madvise(lo, cs.stack - lo, VM_MADV_WILLNEED);
 		l->app_stack_lo = lo;
 		l->app_stack_hi = cs.stack;
+		l->trap_stack = arch_stack_pointer() - 64;
 	}
 	end_thread((int)arch_call_on_stack((void *)(cs.stack & ~15UL), run_app_fn, &cs));
 }
@@ -180,7 +182,8 @@ long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
 	}
 	__atomic_fetch_add(&app_threads, 1, __ATOMIC_RELAXED);
 	t = thread_create(clone_entry, cs,
-			  &THREAD_ATTR(.name = "app", .stack_size = KERNEL_STACK, .detached = true));
+			  &THREAD_ATTR(.name = "app", .stack_size = KERNEL_STACK, .detached = true,
+				       .own_tls = true));
 	if (IS_ERR(t)) {
 		__atomic_fetch_sub(&app_threads, 1, __ATOMIC_RELAXED);
 		free(cs);
@@ -249,6 +252,41 @@ __noreturn void libc_unmapself(void *base, size_t size)
 	/* u is copied onto the kernel stack before the unmap. */
 	arch_call_on_stack(thread_kernel_stack_top(me), unmap_and_end, &u);
 	__builtin_unreachable();
+}
+
+/* --- kernel threads' TLS (libc/musl/glue.c makes it) --- */
+
+void *libc_tls_new(int tid, void **block);
+
+static void kernel_thread_start(void)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+	void *tp = libc_tls_new(libc_tid(), &l->kernel_tls);
+
+	if (tp)
+		thread_set_tls((uint64_t)tp);   /* without memory: no TLS, as before */
+}
+
+static void kernel_thread_end(void)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+
+	if (l->kernel_tls) {
+		thread_set_tls(0);
+		free(l->kernel_tls);
+		l->kernel_tls = NULL;
+	}
+}
+
+static const struct thread_hooks kernel_thread_hooks = {
+	.start = kernel_thread_start,
+	.end = kernel_thread_end,
+};
+
+/* A constructor: musl runs it once its own TLS is set up, before main. */
+__attribute__((constructor)) static void kernel_threads_get_tls(void)
+{
+	thread_set_hooks(&kernel_thread_hooks);
 }
 
 /* --- ids, TLS --- */

@@ -303,6 +303,7 @@ static void do_switch(bool yield)
 	__atomic_store_n(&next->state, THREAD_RUNNING, __ATOMIC_RELEASE);
 	sc->current = next;
 	this_cpu()->current = next;
+	this_cpu()->current_libc = &next->libc;
 	sc->stats.switches++;
 	next->switches++;
 	if (next->fs_base != prev->fs_base)
@@ -359,8 +360,8 @@ void preempt_enable(void)
 	}
 }
 
-/* How far below an app stack a frame copy may be computed to start and
- * still be judged against it (libc/: a thread on its libc's stack). */
+/* How far below an app stack's lowest page a thread's stack pointer may
+ * be and still count as on it (an overflow into its guard, say). */
 #define STACK_SLACK (64 * 1024)
 
 /* Asked by the interrupt return path (arch): should the interrupted thread
@@ -369,10 +370,20 @@ bool sched_stack_has_room(uintptr_t low)
 {
 	struct thread *t = thread_self();
 
-	if (t && t->libc.app_stack_hi && low < t->libc.app_stack_hi &&
-	    low + STACK_SLACK >= t->libc.app_stack_lo)
-		return low >= t->libc.app_stack_lo;
 	return !t || !t->stack || low >= (uintptr_t)t->stack;
+}
+
+static bool on_app_stack(const struct thread *t, uintptr_t rsp)
+{
+	return t && t->libc.app_stack_hi && rsp <= t->libc.app_stack_hi &&
+	       rsp + STACK_SLACK >= t->libc.app_stack_lo;
+}
+
+uintptr_t sched_trap_copy_base(uintptr_t rsp)
+{
+	struct thread *t = thread_self();
+
+	return on_app_stack(t, rsp) ? t->libc.trap_stack : rsp - 128;
 }
 
 unsigned int sched_thread_preempt_count(void)
@@ -504,6 +515,7 @@ void sched_init(void)
 	for (unsigned int i = 0; i < arch_ncpus_possible(); i++)
 		init_cpu(i);
 	sched_cpus[0].current = cpus[0].current = &main_thread;   /* before it takes a lock */
+	cpus[0].current_libc = &main_thread.libc;
 	thread_init_boot(&main_thread, "main", 0);
 	sched_cpus[0].idle = thread_alloc(idle_entry, NULL, &THREAD_ATTR(.name = "idle0", .cpu = 0));
 	if (IS_ERR(sched_cpus[0].idle))
@@ -522,6 +534,7 @@ void sched_ap_main(void)
 	struct sched_cpu *sc = &sched_cpus[id];
 
 	sc->idle = sc->current = cpus[id].current = &ap_idle[id];
+	cpus[id].current_libc = &ap_idle[id].libc;
 	thread_init_boot(&ap_idle[id], "idle", id);
 	idle_loop();
 }

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arch.h"
+
 struct thread;
 
 struct thread_attr {
@@ -38,21 +40,29 @@ struct thread_attr {
 	size_t stack_size;          /* 0: SCHED_DEFAULT_STACK */
 	int cpu;                    /* pin to this CPU; -1: the scheduler places it */
 	bool detached;              /* freed when it exits; cannot be joined */
+	bool own_tls;               /* sets its TLS itself: no thread hooks (libc's threads) */
 };
 
 #define SCHED_DEFAULT_STACK (64 * 1024)
 
 /* What the system-call layer (libc/) keeps for each thread; the scheduler
- * only reads app_stack_lo/hi.  An application thread runs on a stack its
- * libc allocated (the app stack) and keeps its own kernel stack for ending
- * itself; the trap paths may use whichever it is on. */
+ * reads the stack fields.  An application thread runs on a stack its libc
+ * allocated (the app stack, demand-paged like any mapping) and keeps a
+ * small kernel stack of its own: an interrupt or fault taken on the app
+ * stack copies the interrupted state onto the kernel stack, below
+ * trap_stack, never onto the app stack, whose next page may not be there
+ * yet (sched_trap_copy_base). */
 struct thread_libc {
 	int tid;                    /* Linux thread id; 0: none given yet */
 	uint32_t *clear_tid;        /* set_tid_address / CLONE_CHILD_CLEARTID */
 	uintptr_t app_stack_lo, app_stack_hi;   /* 0, 0: on the kernel stack only */
+	uintptr_t trap_stack;       /* on the kernel stack: below it is free while
+	                             * the thread runs on its app stack */
 	uint64_t sig_pending;       /* bit n-1: signal n is pending; atomic */
 	uint64_t sig_blocked;       /* the signal mask; the thread itself */
 	void *sig;                  /* more signal state (libc/signal.c) */
+	void *kernel_tls;           /* the TLS block a kernel thread was given */
+	bool own_tls;               /* from thread_attr */
 };
 #define THREAD_ATTR(...) ((struct thread_attr){ .cpu = -1, __VA_ARGS__ })
 
@@ -67,10 +77,22 @@ const char *thread_name(const struct thread *t);
 int thread_pin(int cpu);                        /* pins (and moves) the caller */
 void thread_set_tls(uint64_t fs_base);          /* the caller's TLS pointer, kept across switches */
 struct thread_libc *thread_libc(struct thread *t);
+/* Run in every new thread (unless own_tls) before its function, and at
+ * its exit: the system-call layer gives kernel threads TLS with them. */
+struct thread_hooks {
+	void (*start)(void);
+	void (*end)(void);
+};
+void thread_set_hooks(const struct thread_hooks *hooks);
 /* Signals: the caller has a pending signal it does not block (interruptible
  * waits then end with -EINTR); thread_kick() makes t notice one soon: wakes
  * it from a wait, or interrupts its CPU if it is running. */
-bool thread_signal_pending(void);
+static inline __attribute__((always_inline)) bool thread_signal_pending(void)
+{
+	struct thread_libc *l = this_cpu()->current_libc;
+
+	return (__atomic_load_n(&l->sig_pending, __ATOMIC_RELAXED) & ~l->sig_blocked) != 0;
+}
 void thread_kick(struct thread *t);
 void *thread_kernel_stack_top(struct thread *t);
 unsigned int thread_cpu(const struct thread *t);

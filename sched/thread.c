@@ -89,11 +89,20 @@ void thread_init_boot(struct thread *t, const char *name, unsigned int cpu)
 }
 
 /* The first code of every created thread. */
+static const struct thread_hooks *hooks;
+
+void thread_set_hooks(const struct thread_hooks *h)
+{
+	hooks = h;
+}
+
 static void thread_start(void *arg)
 {
 	struct thread *t = arg;
 
 	sched_thread_started();
+	if (hooks && !t->libc.own_tls)
+		hooks->start();
 	t->fn(t->arg);
 	thread_exit();
 }
@@ -129,6 +138,7 @@ struct thread *thread_alloc(void (*fn)(void *), void *arg, const struct thread_a
 	t->migrate_to = -1;
 	t->cpu = place(attr);
 	t->detached = attr->detached;
+	t->libc.own_tls = attr->own_tls;
 	t->state = THREAD_WAKING;
 	set_name(t, attr->name);
 	arch_context_init(&t->ctx, t, thread_start, t);
@@ -154,6 +164,8 @@ void thread_exit(void)
 {
 	struct thread *me = thread_self();
 
+	if (hooks && !me->libc.own_tls)
+		hooks->end();
 	arch_irq_disable();
 	__atomic_store_n(&me->state, THREAD_EXITING, __ATOMIC_RELEASE);
 	sched_switch();
@@ -229,13 +241,6 @@ void sched_dump_threads(void)
 struct thread_libc *thread_libc(struct thread *t)
 {
 	return &t->libc;
-}
-
-bool thread_signal_pending(void)
-{
-	struct thread *t = thread_self();
-
-	return (__atomic_load_n(&t->libc.sig_pending, __ATOMIC_RELAXED) & ~t->libc.sig_blocked) != 0;
 }
 
 void thread_kick(struct thread *t)

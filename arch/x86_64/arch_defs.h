@@ -120,6 +120,13 @@ static inline bool arch_irq_enabled(void)
 /* Halts until the next interrupt; enabling interrupts and halting is atomic. */
 static inline void arch_wait_for_irq(void) { __asm__ volatile("sti; hlt; cli" : : : "memory"); }
 static inline void arch_cpu_relax(void) { __asm__ volatile("pause" : : : "memory"); }
+static inline uintptr_t arch_stack_pointer(void)
+{
+	uintptr_t sp;
+
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	return sp;
+}
 
 static inline uint64_t arch_tsc(void)
 {

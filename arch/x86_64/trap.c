@@ -125,8 +125,9 @@ static void exception_leave(struct arch_cpu *a)
 
 /* After an interrupt: if the scheduler wants the interrupted thread off
  * its CPU, copy its frame and FPU state onto its own stack, below the
- * 128-byte red zone it may be using, and return where the copy starts
- * (entry.S switches to it and calls sched_preempted()); else 0. */
+ * 128-byte red zone it may be using (or onto its kernel stack if it runs
+ * on an application stack: sched_trap_copy_base), and return where the
+ * copy starts (entry.S switches to it and calls sched_preempted()); else 0. */
 #define STACK_MARGIN 8192               /* for the handler that runs below the copy */
 
 uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
@@ -137,7 +138,7 @@ uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 	if (!fault && (f->vector < 32 || !(f->rflags & (1 << 9)) ||
 		       !(sched_preempt_wanted() || arch_signal_wanted(f))))
 		return 0;
-	below = f->rsp - 128 - sizeof(*f);
+	below = sched_trap_copy_base(f->rsp) - sizeof(*f);
 	fpu_copy = ALIGN_DOWN(below - fpu_copy_size, 64);
 	/* The copy and what runs below it (a fault handler, the scheduler)
 	 * must fit on the thread's stack: else no preemption now, or, for a

@@ -55,3 +55,32 @@ void *__libc_malloc_impl(size_t n) { return malloc(n); }
 void *__libc_calloc(size_t m, size_t n) { return calloc(m, n); }
 void *__libc_realloc(void *p, size_t n) { return realloc(p, n); }
 void __libc_free(void *p) { free(p); }
+
+/* TLS for a kernel thread (one not made by pthread_create), so that libc
+ * functions it calls find errno, the locale and thread-specific data: a
+ * copy of the initial TLS image and a struct pthread, as pthread_create
+ * makes them, in one heap block.  NULL before musl has set TLS up. */
+extern uintptr_t __stack_chk_guard;
+
+void *libc_tls_new(int tid, void **block)
+{
+	size_t tsd_size = sizeof(void *) * PTHREAD_KEYS_MAX;
+	unsigned char *mem;
+	pthread_t td;
+
+	if (!libc.tls_size)
+		return NULL;
+	mem = calloc(1, libc.tls_size + tsd_size);
+	if (!mem)
+		return NULL;
+	td = __copy_tls(mem + tsd_size);
+	td->self = td->next = td->prev = td;
+	td->tsd = (void **)mem;
+	td->locale = &libc.global_locale;
+	td->robust_list.head = &td->robust_list.head;
+	td->canary = __stack_chk_guard;
+	td->detach_state = DT_DETACHED;
+	td->tid = tid;
+	*block = mem;
+	return TP_ADJ(td);
+}

@@ -3,8 +3,9 @@
 #
 #   tests/posix/run.sh [BUILD=dir] [NAME...]
 #
-# Each tests/posix/NAME.c is compiled twice: natively with Debian's
-# musl-gcc -static, and into a Skiff image with scripts/mkimage.  The
+# Each tests/posix/NAME.c is compiled once with Debian's musl-gcc and
+# linked twice: natively (-static) and into a Skiff image with
+# scripts/mkimage, from the very same object file.  The
 # native run (with an empty environment) gives the expected output and
 # exit status; the Skiff runs, at 1 and at 4 CPUs, must print the same
 # lines and end with the same status.  Skiff's own console lines
@@ -48,12 +49,13 @@ result() {   # result OK NAME [DETAIL]
 for name in "${names[@]}"; do
 	src=$ROOT/tests/posix/$name.c
 	read -r -a args <<<"$(args_for "$name")"
-	if ! musl-gcc -static -O2 -o "$out/host/$name" "$src" -lpthread -lm 2>"$out/$name.host.log"; then
+	if ! musl-gcc -O2 -c -o "$out/$name.o" "$src" 2>"$out/$name.host.log" ||
+	   ! musl-gcc -static -o "$out/host/$name" "$out/$name.o" -lpthread -lm 2>>"$out/$name.host.log"; then
 		result fail "$name: builds natively" "$(cat "$out/$name.host.log")"
 		continue
 	fi
 	expected=$(cd /tmp && env -i "$out/host/$name" "${args[@]}" 2>&1; echo "exit $?")
-	if ! "$ROOT/scripts/mkimage" -o "$out/$name.elf" "$src" >"$out/$name.mkimage.log" 2>&1; then
+	if ! "$ROOT/scripts/mkimage" -o "$out/$name.elf" "$out/$name.o" >"$out/$name.mkimage.log" 2>&1; then
 		result fail "$name: links into a Skiff image" "$(tail -5 "$out/$name.mkimage.log")"
 		continue
 	fi

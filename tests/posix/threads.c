@@ -63,6 +63,25 @@ static void *ponger(void *arg)
 	return NULL;
 }
 
+/* Deep recursion on a thread's own (demand-paged) stack, with system calls
+ * at every level: each new stack page is first touched by the program or
+ * by a system call made on it. */
+static long deep(int depth)
+{
+	volatile char frame[1000];
+
+	frame[0] = (char)depth;
+	frame[999] = (char)getpid();
+	if (depth == 0)
+		return frame[0];
+	return deep(depth - 1) + frame[0] + (frame[999] != 0);
+}
+
+static void *recurse(void *arg)
+{
+	return (void *)deep((int)(long)arg);
+}
+
 static void *detached(void *arg)
 {
 	return arg;
@@ -98,6 +117,11 @@ int main(void)
 	}
 	pthread_join(p, NULL);
 	printf("pongs %d\n", pongs);
+
+	void *deep_result;
+	pthread_create(&p, NULL, recurse, (void *)100L);
+	pthread_join(p, &deep_result);
+	printf("deep recursion: %ld\n", (long)deep_result);
 
 	pthread_attr_t a;
 	pthread_attr_init(&a);
