@@ -265,6 +265,8 @@ UNIT_SRC_timerq := sched/timerq.c core/rbtree.c
 UNIT_SRC_spsc :=
 UNIT_DEFS_spsc := -pthread
 UNIT_SRC_path := fs/path.c
+UNIT_SRC_elf := loader/elf.c
+$(BUILD)/unit/test_elf: $(UNIT_SRC_elf)
 $(BUILD)/unit/test_path: $(UNIT_SRC_path)
 $(BUILD)/unit/test_rq: $(UNIT_SRC_rq)
 $(BUILD)/unit/test_timerq: $(UNIT_SRC_timerq)

@@ -115,6 +115,22 @@ void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
 typedef int (*arch_fault_fn)(uintptr_t addr, unsigned int access, uintptr_t rip);
 arch_fault_fn arch_set_fault_handler(arch_fault_fn fn);   /* returns the previous */
 
+/* The SYSCALL instruction (arch/x86_64/syscall.S), for unmodified Linux
+ * binaries: the caller's registers, as the entry saved them.  The entry
+ * calls syscall_instruction(f) (libc/), whose result goes back in rax;
+ * arch_syscall_return_child(f) makes the calling thread leave a system
+ * call through frame f instead (clone(2)'s child: rax 0, its own stack). */
+struct arch_syscall_frame {
+	uint64_t r15, r14, r13, r12, r10, r9, r8, rdx, rsi, rdi, rbp, rbx, rax;
+	uint64_t rsp, rflags, rip;
+};
+long syscall_instruction(struct arch_syscall_frame *f);
+__attribute__((noreturn)) void arch_syscall_return_child(const struct arch_syscall_frame *f);
+void arch_syscall_init(void);           /* on each CPU: LSTAR, STAR, FMASK, EFER.SCE */
+/* Starts a program loaded by loader/: the ELF entry with the stack pointer
+ * at sp (its argc), the other registers zero (rdx 0: no exit function). */
+__attribute__((noreturn)) void arch_enter_program(uintptr_t entry, uintptr_t sp);
+
 /* Signals (arch/x86_64/signal.c): the system-call layer's hooks.  A thread
  * running application code (arch_in_app_text: the application and musl,
  * not the kernel) is interrupted for a signal when pending() says it has

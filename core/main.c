@@ -123,8 +123,7 @@ void kernel_main(struct boot_info *bi)
 	boot_mark("scheduler");
 	if (vm_init() || shrink_init())
 		panic("no memory for the address space or the shrink thread");
-	vfs_init();
-	initramfs_unpack_all(bi);
+	initramfs_unpack_all(bi);               /* the VFS itself is made on first use */
 	boot_mark("filesystems");
 	ncpus = arch_smp_start();
 	if (ncpus < 0)

@@ -8,6 +8,10 @@
  * reference only if the file is still alive (fs/file.c frees files a grace
  * period after their release).  Changes (install, close, dup2, flags) take
  * one mutex; the lowest free descriptor comes from a bitmap.
+ *
+ * The table starts filled in, with nothing to do at boot: the first chunk
+ * is static, and descriptors 0, 1 and 2 are three static console files
+ * that keep a reference of their own, so they are never freed.
  */
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
@@ -23,7 +27,18 @@ struct fd_chunk {
 	uint64_t cloexec[FD_PER_CHUNK / 64];
 };
 
-static struct fd_chunk *chunks[FD_CHUNKS];     /* published with release */
+/* refs: the descriptor's, and one never dropped. */
+#define CONSOLE_FILE(acc) { .ops = &console_file_ops, .refs = 2, .flags = (acc), \
+			   .pos_lock = MUTEX_INIT }
+
+static struct file console_files[3] = {
+	CONSOLE_FILE(0 /* O_RDONLY */), CONSOLE_FILE(1 /* O_WRONLY */), CONSOLE_FILE(1),
+};
+static struct fd_chunk first_chunk = {
+	.slot = { &console_files[0], &console_files[1], &console_files[2] },
+	.used = { 0x7 },
+};
+static struct fd_chunk *chunks[FD_CHUNKS] = { &first_chunk };  /* published with release */
 static struct mutex table_lock = MUTEX_INIT;
 static int soft_limit = 1024;
 
@@ -197,14 +212,4 @@ int fd_set_limit(int limit)
 		return -EINVAL;
 	__atomic_store_n(&soft_limit, limit, __ATOMIC_RELAXED);
 	return 0;
-}
-
-void fd_init(void)
-{
-	for (int fd = 0; fd < 3; fd++) {
-		struct file *f = file_alloc(&console_file_ops, fd == 0 ? 0 /* O_RDONLY */ : 1, NULL);
-
-		if (IS_ERR(f) || fd_install_at(f, fd, false) != fd)
-			panic("fd_init: no memory for the console descriptors");
-	}
 }

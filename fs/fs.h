@@ -38,7 +38,10 @@
  *   relative to the root (or to a directory file); they are what the
  *   syscalls use after copying the path in, and what the initramfs
  *   unpacker uses at boot.  Errors are Linux's (-ENOENT, -EEXIST, -ENOTDIR,
- *   -EISDIR, -ELOOP, -ENAMETOOLONG, ...).
+ *   -EISDIR, -ELOOP, -ENAMETOOLONG, ...).  The tree (the root ramfs, /dev,
+ *   /proc, /sys, /tmp) is made by the first path operation, and /dev's,
+ *   /proc's and /sys's contents when first looked into: nothing to set up
+ *   at boot.
  *
  * Context: thread context; files and the table may be used from any CPU.
  */
@@ -109,7 +112,6 @@ int fd_get_cloexec(int fd);                    /* 0/1, or -EBADF */
 int fd_set_cloexec(int fd, bool on);
 int fd_limit(void);                            /* RLIMIT_NOFILE soft limit */
 int fd_set_limit(int limit);
-void fd_init(void);                            /* 0, 1, 2 = console */
 
 /* --- readiness (fs/poll.c) --- */
 
@@ -178,13 +180,12 @@ unsigned int vfs_umask_set(unsigned int mask);  /* returns the old one */
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 long vfs_getdents(struct file *f, void *ubuf, size_t n);
 
-void vfs_init(void);                           /* root ramfs, /dev, /proc, /tmp */
-
 /* --- the initramfs (fs/initramfs.c) --- */
 
 struct boot_info;
-/* Once, after vfs_init(): unpacks every boot module (cpio newc), then the
- * archive linked into the image, and frees the modules' memory. */
+/* Once, at boot: unpacks every boot module (cpio newc), then the archive
+ * linked into the image, and frees the modules' memory.  With neither it
+ * does nothing (and the tree waits for the application's first path). */
 void initramfs_unpack_all(const struct boot_info *bi);
 
 #endif

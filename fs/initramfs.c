@@ -1,7 +1,7 @@
 /*
  * fs/initramfs.c - unpacks cpio archives into the root filesystem at boot.
  *
- * Interface: initramfs_unpack_all(bi) (fs/fs.h), once, after vfs_init():
+ * Interface: initramfs_unpack_all(bi) (fs/fs.h), once, at boot:
  * every boot module in the order the loader listed them, then the archive
  * linked into the image (make INITRD=file.cpio; the .initrd section between
  * __initrd_start and __initrd_end, empty when none was linked), so that the
@@ -164,6 +164,8 @@ void initramfs_unpack_all(const struct boot_info *bi)
 	size_t linked = (size_t)(__initrd_end - __initrd_start);
 	char what[sizeof(bi->mod[0].name) + 32];
 
+	if (!bi->nmod && !linked && !bi->mod_ignored)
+		return;                         /* the usual case: nothing to do */
 	if (bi->mod_ignored)
 		printk("skiff: initramfs: ignored %u boot module(s): %s\n", bi->mod_ignored,
 		       bi->mod_problem);

@@ -3,12 +3,15 @@
  * devfs (/dev) and procfs (/proc, /sys).
  *
  * A table of entries ("cpu/online", mode, and either file operations of a
- * device or a generator) becomes a tree of vnodes at mount time; parents
- * come before their children in the table.  Nothing is created or removed
- * afterwards, so the vnodes live forever (they keep their first
- * reference) and their files hold none.  A generated file's text is made
- * when it is opened, ksnprintf-style, and read from that snapshot, so one
- * open file reads one consistent text.
+ * device or a generator) becomes a tree of vnodes; parents come before
+ * their children in the table.  Mounting makes only the root: the rest is
+ * made the first time anyone looks into the root (a lookup or getdents64,
+ * under the root's lock, so once), and an application that never opens
+ * /proc never pays for it.  Nothing is created or removed afterwards, so
+ * the vnodes live forever (they keep their first reference) and their
+ * files hold none.  A generated file's text is made when it is opened,
+ * ksnprintf-style, and read from that snapshot, so one open file reads one
+ * consistent text.
  */
 #include "fs/vfs_impl.h"
 #include "core/mm.h"
@@ -18,6 +21,14 @@ struct synth_node {
 	struct vnode v;
 	const struct synth_entry *e;            /* NULL: the root */
 	struct synth_node *child, *next;        /* first child, next sibling */
+};
+
+/* The root, with the table it makes its tree from on first use. */
+struct synth_root {
+	struct synth_node node;
+	const struct synth_entry *table;
+	size_t n;
+	bool built;                             /* under node.v.lock */
 };
 
 struct snapshot {
@@ -42,24 +53,47 @@ static const char *entry_name(const struct synth_entry *e)
 	return slash;
 }
 
-static struct vnode *synth_lookup(struct vnode *dir, const char *name, size_t len)
+static struct synth_node *find_child(struct synth_node *dir, const char *name, size_t len)
 {
-	for (struct synth_node *c = synth_of(dir)->child; c; c = c->next) {
+	for (struct synth_node *c = dir->child; c; c = c->next) {
 		const char *cn = entry_name(c->e);
 
-		if (strlen(cn) == len && memcmp(cn, name, len) == 0) {
-			vnode_get(&c->v);
-			return &c->v;
-		}
+		if (strlen(cn) == len && memcmp(cn, name, len) == 0)
+			return c;
 	}
-	return ERR_PTR(-ENOENT);
+	return NULL;
+}
+
+static int tree_build(struct synth_root *r);
+
+/* Before dir's children are read: the root makes its tree if it has not
+ * yet (dir locked); 0 or -ENOMEM. */
+static int children_ready(struct vnode *dir)
+{
+	struct synth_node *d = synth_of(dir);
+
+	return d->e ? 0 : tree_build(container_of(d, struct synth_root, node));
+}
+
+static struct vnode *synth_lookup(struct vnode *dir, const char *name, size_t len)
+{
+	int err = children_ready(dir);
+	struct synth_node *c = err ? NULL : find_child(synth_of(dir), name, len);
+
+	if (!c)
+		return ERR_PTR(err ? err : -ENOENT);
+	vnode_get(&c->v);
+	return &c->v;
 }
 
 static int synth_readdir(struct vnode *dir, uint64_t cookie, struct dir_ctx *ctx)
 {
 	struct vnode *up = dir->parent ? dir->parent : dir;
 	uint64_t i = 2;
+	int err = children_ready(dir);
 
+	if (err)
+		return err;
 	if (cookie == 0 && !ctx->emit(ctx, ".", 1, dir->ino, DT_DIR, 1))
 		return 0;
 	if (cookie <= 1 && !ctx->emit(ctx, "..", 2, up->ino, DT_DIR, 2))
@@ -150,14 +184,11 @@ static const struct vnode_ops synth_ops = {
 
 /* --- building the tree --- */
 
-static struct synth_node *node_new(struct mount *m, const struct synth_entry *e,
-				   struct synth_node *parent)
+static void node_init(struct synth_node *n, struct mount *m, const struct synth_entry *e,
+		      struct synth_node *parent)
 {
-	struct synth_node *n = calloc(1, sizeof(*n));
 	unsigned int mode = e ? e->mode : S_IFDIR | 0555;
 
-	if (!n)
-		return NULL;
 	vnode_init(&n->v, m, &synth_ops, mode);
 	n->e = e;
 	n->v.rdev = e ? e->rdev : 0;
@@ -173,7 +204,6 @@ static struct synth_node *node_new(struct mount *m, const struct synth_entry *e,
 			tail = &(*tail)->next;
 		*tail = n;                      /* in table order */
 	}
-	return n;
 }
 
 /* The directory an entry's path puts it in: the one whose path is its
@@ -185,29 +215,40 @@ static struct synth_node *parent_of(struct synth_node *root, const struct synth_
 	size_t len;
 	int err;
 
-	while ((name = path_next(&p, &len, &err)) && !path_at_end(p)) {
-		struct vnode *c = synth_lookup(&dir->v, name, len);
-
-		if (IS_ERR(c))
-			return NULL;
-		vnode_put(c);                   /* it lives on: no reference needed */
-		dir = synth_of(c);
-	}
+	while (dir && (name = path_next(&p, &len, &err)) && !path_at_end(p))
+		dir = find_child(dir, name, len);
 	return dir;
+}
+
+/* Makes the root's tree from its table, all nodes in one allocation; the
+ * root locked.  Inode numbers follow the table, as if made at mount. */
+static int tree_build(struct synth_root *r)
+{
+	struct synth_node *nodes;
+
+	if (r->built)
+		return 0;
+	nodes = calloc(r->n, sizeof(*nodes));
+	if (!nodes)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		struct synth_node *dir = parent_of(&r->node, &r->table[i]);
+
+		ASSERT(dir);                    /* the table lists parents first */
+		node_init(&nodes[i], r->node.v.mount, &r->table[i], dir);
+	}
+	r->built = true;
+	return 0;
 }
 
 struct mount *synth_mount(struct vnode *on, const struct synth_entry *table, size_t n)
 {
-	struct mount *m = mount_new();
-	struct synth_node *root = node_new(m, NULL, NULL);
+	struct synth_root *root = calloc(1, sizeof(*root));
 
 	if (!root)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct synth_node *dir = parent_of(root, &table[i]);
-
-		if (!dir || !node_new(m, &table[i], dir))
-			return NULL;
-	}
-	return mount_add(&root->v, on);
+	node_init(&root->node, mount_new(), NULL, NULL);
+	root->table = table;
+	root->n = n;
+	return mount_add(&root->node.v, on);
 }

@@ -1,6 +1,6 @@
 /*
  * fs/vfs.c - the operations on paths: open, create, remove, rename, link;
- * and the boot-time tree (root ramfs, /dev, /proc, /sys, /tmp).
+ * and the initial tree (root ramfs, /dev, /proc, /sys, /tmp).
  *
  * Each operation walks to the parent of its last component (fs/namei.c),
  * locks that directory, looks the name up and checks what Linux checks
@@ -344,32 +344,40 @@ long vfs_read_kernel(struct file *f, void *buf, size_t n, uint64_t off)
 	return f->ops->read(f, buf, n, &off);
 }
 
-/* --- the boot-time tree --- */
+/* --- the tree: made by the first path operation --- */
 
-static void mount_on(const char *path, struct mount *(*mount_fs)(struct vnode *on))
+/* The directory /name of the root filesystem, with fs mounted on it (NULL:
+ * none); root locked here, as a directory operation needs. */
+static void make_top_dir(struct vnode *root, const char *name, unsigned int mode,
+			 struct mount *(*mount_fs)(struct vnode *on))
 {
-	struct vnode *on;
-	int err = vfs_mkdir(path, 0755);
+	struct vnode *v;
 
-	if (err)
-		panic("vfs_init: mkdir %s: %d", path, err);
-	on = vfs_lookup_at(AT_FDCWD, path, false);
-	if (IS_ERR(on) || !mount_fs(on))
-		panic("vfs_init: cannot mount %s", path);
+	WITH_LOCK(&root->lock)
+		v = root->ops->create(root, name, strlen(name), S_IFDIR | mode, NULL);
+	if (IS_ERR(v))
+		panic("vfs: cannot make /%s: %ld", name, PTR_ERR(v));
+	if (!mount_fs)
+		vnode_put(v);
+	else if (!mount_fs(v))                  /* takes over v's reference */
+		panic("vfs: cannot mount /%s", name);
 }
 
-void vfs_init(void)
+/* The root ramfs, /dev, /proc, /sys and /tmp, and the current directory:
+ * called once, by the first caller of vfs_root() or vfs_cwd_get() (fs/vnode.c),
+ * so it goes straight to the filesystems rather than through paths.  Boot
+ * does not need the tree, so it is not made then; but every path needs it,
+ * so no memory for these few nodes is as fatal as at boot. */
+void vfs_tree_build(void)
 {
-	struct mount *root = ramfs_mount(NULL);
+	struct mount *m = ramfs_mount(NULL);
 
-	if (!root)
-		panic("vfs_init: no memory for the root filesystem");
-	vnode_get(root->root);
-	vfs_cwd_set(root->root);
-	mount_on("/dev", devfs_mount);
-	mount_on("/proc", procfs_mount);
-	mount_on("/sys", sysfs_mount);
-	if (vfs_mkdir("/tmp", 01777))
-		panic("vfs_init: mkdir /tmp");
-	fd_init();
+	if (!m)
+		panic("vfs: no memory for the root filesystem");
+	vnode_get(m->root);
+	vfs_cwd_set(m->root);
+	make_top_dir(m->root, "dev", 0755, devfs_mount);
+	make_top_dir(m->root, "proc", 0755, procfs_mount);
+	make_top_dir(m->root, "sys", 0755, sysfs_mount);
+	make_top_dir(m->root, "tmp", 01777, NULL);     /* sticky and world-writable, as on Linux */
 }

@@ -19,8 +19,9 @@
  * later, so pointers read under rcu_read_lock (the current directory, a
  * parent) may be taken with vnode_tryget.
  *
- * Mounts are made at boot and never undone: the table is written before
- * any walk and read without a lock.
+ * Mounts are made with the initial tree and never undone: the first path
+ * operation makes the tree (vfs_root, vfs_cwd_get), so the table is
+ * written before any walk and read without a lock.
  */
 #ifndef FS_VFS_IMPL_H
 #define FS_VFS_IMPL_H
@@ -73,7 +74,7 @@ struct vnode {
 	const struct vnode_ops *ops;
 	const struct file_ops *fops;            /* what open(2) gives */
 	struct mount *mount;                    /* the filesystem it belongs to */
-	struct mount *mounted;                  /* a filesystem mounted on it; set at boot */
+	struct mount *mounted;                  /* a filesystem mounted on it; set with the tree */
 	unsigned int refs;                      /* atomic */
 	uint64_t ino;                           /* constant */
 	const char *target;                     /* symbolic links: constant */
@@ -113,7 +114,7 @@ void vnode_touch(struct vnode *v, bool modified);   /* v locked: mtime/ctime, or
 bool vnode_is_dir(const struct vnode *v);
 bool vnode_is_link(const struct vnode *v);
 void vnode_stat(struct vnode *v, struct stat *st);
-struct mount *mount_new(void);                  /* boot only */
+struct mount *mount_new(void);                  /* vfs_tree_build only */
 struct mount *mount_add(struct vnode *root, struct vnode *on);
 
 /* Files on vnodes: regular files through ops->read/write, directories. */
@@ -123,6 +124,7 @@ struct file *vnode_open_file(struct vnode *v, unsigned int flags);   /* or ERR_P
 
 /* --- the process-wide state: root, current directory, umask --- */
 
+/* The first call of either makes the tree (vfs_tree_build). */
 struct vnode *vfs_root(void);                   /* no reference: the root lives forever */
 struct vnode *vfs_cwd_get(void);                /* a reference */
 void vfs_cwd_set(struct vnode *dir);            /* takes over the caller's reference */
@@ -166,6 +168,7 @@ struct vnode *dir_lookup(struct vnode *dir, const char *name, size_t len);
 
 struct vnode *vfs_lookup_at(int dirfd, const char *path, bool follow);
 int vfs_truncate_vnode(struct vnode *v, uint64_t size);
+void vfs_tree_build(void);                      /* once, for fs/vnode.c */
 
 /* --- the filesystems --- */
 

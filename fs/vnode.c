@@ -22,6 +22,8 @@ static unsigned int nmounts;
 static struct vnode *cwd;                       /* a reference; published with release */
 static struct mutex cwd_lock = MUTEX_INIT;      /* serializes changes of cwd */
 static unsigned int umask_bits = 022;           /* atomic */
+static bool tree_made;                          /* atomic: set with release once made */
+static struct mutex tree_lock = MUTEX_INIT;     /* whoever makes it holds this */
 
 void vnode_init(struct vnode *v, struct mount *m, const struct vnode_ops *ops,
 		unsigned int mode)
@@ -281,8 +283,23 @@ long vfs_getdents(struct file *f, void *ubuf, size_t n)
 
 /* --- root, current directory, umask --- */
 
+/* The tree is made on first use, once: racers wait for the maker, and
+ * the release/acquire pair shows them all of it. */
+static void tree_ready(void)
+{
+	if (__atomic_load_n(&tree_made, __ATOMIC_ACQUIRE))
+		return;
+	WITH_LOCK(&tree_lock) {
+		if (!tree_made) {
+			vfs_tree_build();
+			__atomic_store_n(&tree_made, true, __ATOMIC_RELEASE);
+		}
+	}
+}
+
 struct vnode *vfs_root(void)
 {
+	tree_ready();
 	return mounts[0].root;
 }
 
@@ -290,6 +307,7 @@ struct vnode *vfs_cwd_get(void)
 {
 	struct vnode *v;
 
+	tree_ready();
 	rcu_read_lock();
 	do
 		v = __atomic_load_n(&cwd, __ATOMIC_ACQUIRE);

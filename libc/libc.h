@@ -10,6 +10,15 @@
 #ifndef LIBC_LIBC_H
 #define LIBC_LIBC_H
 
+#include <stdint.h>
+
 __attribute__((noreturn)) void libc_start(int argc, char **argv);
+
+/* An unmodified binary's first thread, set up by loader/: jumps to entry
+ * with the stack pointer at sp, on the stack [stack_lo, stack_hi). */
+__attribute__((noreturn)) void libc_exec(uintptr_t entry, uintptr_t sp, uintptr_t stack_lo,
+					 uintptr_t stack_hi);
+/* The environment for the application: the KEY=VALUE kernel options. */
+int libc_environment(const char ***envp);
 
 #endif

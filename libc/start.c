@@ -39,18 +39,29 @@ static unsigned char at_random[16];
 #define MAX_ENV 32
 #define NAUX 16
 
-__noreturn void libc_start(int argc, char **argv)
+int libc_environment(const char ***envp)
 {
-	const struct cmdline *cl = kernel_cmdline();
 	static char env_buf[MAX_ENV][128];
-	size_t nenv = 0, i = 0;
+	static const char *env[MAX_ENV + 1];
+	const struct cmdline *cl = kernel_cmdline();
+	int n = 0;
 
-	for (unsigned int k = 0; k < cl->nopts && nenv < MAX_ENV; k++) {
+	for (unsigned int k = 0; k < cl->nopts && n < MAX_ENV; k++) {
 		if (cl->key[k][0] >= 'A' && cl->key[k][0] <= 'Z' && cl->val[k][0]) {
-			ksnprintf(env_buf[nenv], sizeof(env_buf[nenv]), "%s=%s", cl->key[k], cl->val[k]);
-			nenv++;
+			ksnprintf(env_buf[n], sizeof(env_buf[n]), "%s=%s", cl->key[k], cl->val[k]);
+			env[n] = env_buf[n];
+			n++;
 		}
 	}
+	env[n] = NULL;
+	*envp = env;
+	return n;
+}
+
+__noreturn void libc_start(int argc, char **argv)
+{
+	const char **env;
+	size_t nenv = (size_t)libc_environment(&env), i = 0;
 
 	tls_phdr = (struct elf64_phdr){
 		.p_type = PT_TLS, .p_flags = 4,
@@ -69,7 +80,7 @@ __noreturn void libc_start(int argc, char **argv)
 		v[i++] = (size_t)argv[a];
 	v[i++] = 0;
 	for (size_t e = 0; e < nenv; e++)
-		v[i++] = (size_t)env_buf[e];
+		v[i++] = (size_t)env[e];
 	v[i++] = 0;
 	size_t aux[][2] = {
 		{ AT_PHDR, (size_t)&tls_phdr }, { AT_PHENT, sizeof(tls_phdr) }, { AT_PHNUM, 1 },

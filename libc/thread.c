@@ -111,12 +111,13 @@ __noreturn void libc_exit_group(int status)
 /* --- creating a thread --- */
 
 struct clone_start {
-	int (*fn)(void *);
+	int (*fn)(void *);              /* musl's __clone; NULL: the raw clone(2) */
 	void *arg;
 	uintptr_t stack;
 	uint64_t tls;                   /* 0: CLONE_SETTLS not given */
 	uint32_t *clear_tid;
 	int tid;
+	struct arch_syscall_frame frame;   /* raw clone: the caller's registers */
 };
 
 static long run_app_fn(void *p)
@@ -147,15 +148,23 @@ static void clone_entry(void *p)
 	if (vm_find(cs.stack - 1, &lo, &hi) == 0) {
 		l->app_stack_lo = lo;
 		l->app_stack_hi = cs.stack;
-		l->trap_stack = arch_stack_pointer() - 64;
+		l->trap_stack = arch_stack_pointer() - 256;
+	}
+	if (!cs.fn) {                           /* the raw call: return from it, with 0 */
+		cs.frame.rax = 0;
+		cs.frame.rsp = cs.stack;
+		arch_syscall_return_child(&cs.frame);
 	}
 	end_thread((int)arch_call_on_stack((void *)(cs.stack & ~15UL), run_app_fn, &cs));
 }
 
 #define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
 
-long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
-		int *ptid, void *tls, int *ctid)
+/* A new thread that starts with fn(arg) on stack (musl's __clone), or,
+ * with fn NULL, returns from the system call in frame (clone(2) made with
+ * the SYSCALL instruction by an unmodified binary). */
+static long start_thread(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
+			 int *ptid, void *tls, int *ctid, const struct arch_syscall_frame *frame)
 {
 	struct clone_start *cs;
 	struct thread *t;
@@ -164,12 +173,13 @@ long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
 	 * clone get ENOSYS, as fork itself does). */
 	if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
 		return -ENOSYS;
-	if (!fn || !stack)
+	if (!stack || (!fn && !frame))
 		return -EINVAL;
 	cs = malloc(sizeof(*cs));
 	if (!cs)
 		return -ENOMEM;
 	*cs = (struct clone_start){
+		.frame = frame ? *frame : (struct arch_syscall_frame){ 0 },
 		.fn = fn, .arg = arg, .stack = (uintptr_t)stack,
 		.tls = (flags & CLONE_SETTLS) ? (uint64_t)tls : 0,
 		.clear_tid = (flags & CLONE_CHILD_CLEARTID) ? (uint32_t *)ctid : NULL,
@@ -190,6 +200,53 @@ long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
 		return PTR_ERR(t);
 	}
 	return tid;
+}
+
+long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
+		int *ptid, void *tls, int *ctid)
+{
+	return fn ? start_thread(fn, stack, flags, arg, ptid, tls, ctid, NULL) : -EINVAL;
+}
+
+/* clone(2) itself: only through the SYSCALL instruction, whose frame the
+ * child returns through; an application linked with Skiff's musl uses
+ * pthread_create (__clone above) instead. */
+SYSCALL_DEFINE5(clone, unsigned long, flags, void *, newsp, int *, ptid, int *, ctid,
+		unsigned long, tls)
+{
+	const struct arch_syscall_frame *f = thread_libc(thread_self())->syscall_frame;
+
+	if (!f)
+		return -ENOSYS;
+	return start_thread(NULL, newsp, flags, NULL, ptid, (void *)tls, ctid, f);
+}
+
+/* The SYSCALL instruction's way in (arch/x86_64/syscall.S). */
+long syscall_instruction(struct arch_syscall_frame *f)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+	struct arch_syscall_frame *outer = l->syscall_frame;
+	long ret;
+
+	l->syscall_frame = f;
+	ret = syscall_dispatch((long)f->rax, (long)f->rdi, (long)f->rsi, (long)f->rdx,
+			       (long)f->r10, (long)f->r8, (long)f->r9);
+	l->syscall_frame = outer;
+	return ret;
+}
+
+/* An unmodified program's first thread (loader/): it runs on the stack the
+ * loader built, from the ELF entry point. */
+__noreturn void libc_exec(uintptr_t entry, uintptr_t sp, uintptr_t stack_lo, uintptr_t stack_hi)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+
+	libc_main_thread();
+	libc_signal_init();
+	l->app_stack_lo = stack_lo;
+	l->app_stack_hi = stack_hi;
+	l->trap_stack = arch_stack_pointer() - 256;
+	arch_enter_program(entry, sp);
 }
 
 /* --- ending one --- */

@@ -62,6 +62,7 @@ struct thread_libc {
 	uint64_t sig_blocked;       /* the signal mask; the thread itself */
 	void *sig;                  /* more signal state (libc/signal.c) */
 	void *kernel_tls;           /* the TLS block a kernel thread was given */
+	struct arch_syscall_frame *syscall_frame;   /* in a SYSCALL-instruction call */
 	bool own_tls;               /* from thread_attr */
 };
 #define THREAD_ATTR(...) ((struct thread_attr){ .cpu = -1, __VA_ARGS__ })

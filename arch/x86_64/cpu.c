@@ -192,6 +192,25 @@ void cpu_init_tables(struct cpu *c, uintptr_t block, size_t block_size)
 			 : : "m"(g), "i"(GDT_KCODE), "i"(GDT_KDATA), "r"(GDT_TSS)
 			 : "rax", "memory");
 	cpu_load_idt();
+	arch_syscall_init();
+}
+
+/* SYSCALL from ring 0 to ring 0 (syscall.S): the kernel's code and data
+ * selectors in STAR, the entry in LSTAR, and TF, DF, AC and NT cleared on
+ * entry (interrupts stay as they were). */
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_FMASK  0xc0000084
+#define EFER_SCE   (1 << 0)
+
+void arch_syscall_init(void)
+{
+	extern char syscall_entry[];
+
+	wrmsr(MSR_STAR, (uint64_t)GDT_KCODE << 32);
+	wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
+	wrmsr(MSR_FMASK, (1 << 8) | (1 << 10) | (1 << 14) | (1 << 18));
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }
 
 void cpu_set_gs_base(struct cpu *c)

@@ -68,3 +68,29 @@ arch_call_on_stack:
 	pop %rbp
 	ret
 	.size arch_call_on_stack, . - arch_call_on_stack
+
+/* void arch_enter_program(uintptr_t entry, uintptr_t sp): as Linux's exec
+ * leaves a new program, but in ring 0: registers zero (rdx: no exit
+ * function for atexit), the stack at argc, the direction flag clear. */
+	.globl arch_enter_program
+	.type arch_enter_program, @function
+arch_enter_program:
+	mov %rsi, %rsp
+	mov %rdi, %r11
+	xor %eax, %eax
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	cld
+	jmp *%r11
+	.size arch_enter_program, . - arch_enter_program
