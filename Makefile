@@ -68,6 +68,9 @@ $(BUILD)/%.c.o: %.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# The system-call layer is every application call's path: speed over size.
+$(BUILD)/libc/%.c.o: KCFLAGS += -O2
+
 $(BUILD)/%.S.o: %.S $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) $(DEPFLAGS) -D__ASSEMBLER__ -c $< -o $@

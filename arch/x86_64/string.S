@@ -66,6 +66,10 @@ arch_zero_pages:
 	.globl arch_copy_user
 	.type arch_copy_user, @function
 arch_copy_user:
+	cmp $16, %rdx                   /* a timespec, two ints, two longs: */
+	je 4f                           /* plain moves (rep is slow to start) */
+	cmp $8, %rdx
+	je 5f
 	mov %rdx, %rcx
 	shr $3, %rcx
 1:	rep movsq
@@ -76,10 +80,20 @@ arch_copy_user:
 	ret
 3:	mov $-14, %eax
 	ret
+4:	mov 8(%rsi), %rcx
+6:	mov %rcx, 8(%rdi)
+5:	mov (%rsi), %rax
+7:	mov %rax, (%rdi)
+	xor %eax, %eax
+	ret
 	.size arch_copy_user, . - arch_copy_user
 
 	.section .ex_table, "a"
 	.balign 8
 	.quad 1b, 3b
 	.quad 2b, 3b
+	.quad 4b, 3b
+	.quad 5b, 3b
+	.quad 6b, 3b
+	.quad 7b, 3b
 	.text
