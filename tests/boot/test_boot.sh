@@ -10,34 +10,8 @@ set -uo pipefail
 
 B=${1:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RUN=$ROOT/scripts/run
-work=$(mktemp -d "${TMPDIR:-/tmp}/test_boot.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-unset SKIFF_CMDLINE
-passed=0 failed=0
+. "$ROOT/tests/boot/lib.sh"
 
-# boot NAME [SKIFF_CMDLINE] -- scripts/run ARGS: boots once, keeps output and status.
-boot() {
-	local cmdline=$1; shift
-	rc=0
-	SKIFF_CMDLINE=$cmdline "$RUN" --timeout 60 "$@" >"$work/out" 2>"$work/err" </dev/null || rc=$?
-	out=$(tr -d '\r' <"$work/out")
-}
-
-# check NAME COND...: one result line; on failure, show what the guest said.
-check() {
-	local name=$1; shift
-	if "$@"; then
-		echo "ok - $name"; passed=$((passed + 1))
-	else
-		echo "not ok - $name (exit $rc)"; failed=$((failed + 1))
-		sed 's/^/#   /' "$work/out" | tail -25
-		sed 's/^/#   stderr: /' "$work/err" | tail -5
-	fi
-}
-
-has() { grep -qF -- "$1" <<<"$out"; }
-has_re() { grep -qE -- "$1" <<<"$out"; }
 hello_ok() {   # expected CPU count
 	[[ $rc -eq 0 ]] && has_re "^skiff: boot cpus=$1 mem_mib=[0-9]+ boot_us=[0-9]+$" &&
 		has "Hello from Skiff!"
@@ -49,31 +23,31 @@ fatal_ok() {   # expected text in the report
 # --- the hello image on every boot path, 1 and 4 CPUs ---
 for m in microvm q35; do
 	for n in 1 4; do
-		boot "" --machine "$m" --smp "$n" "$B/kernel.elf" -- one "two words"
+		boot_with "" --machine "$m" --smp "$n" "$B/kernel.elf" -- one "two words"
 		check "PVH on $m, $n CPU(s): banner, greeting, exit 0" hello_ok "$n"
 		check "PVH on $m, $n CPU(s): arguments arrive intact" \
 			eval 'has "  arg: one" && has "  arg: two words"'
 	done
 done
 for n in 1 4; do
-	boot "" --iso --smp "$n" "$B/test/skiff.iso"
+	boot_with "" --iso --smp "$n" "$B/test/skiff.iso"
 	check "GRUB ISO on q35, $n CPU(s): banner, greeting, exit 0" hello_ok "$n"
 	check "GRUB ISO on q35, $n CPU(s): grub.cfg command line arrives" has "  arg: from grub.cfg"
 done
 check "grub-file accepts kernel.elf as Multiboot2" grub-file --is-x86-multiboot2 "$B/kernel.elf"
 
-boot "" --mem 8M "$B/kernel.elf"
+boot_with "" --mem 8M "$B/kernel.elf"
 check "the hello image boots and runs in 8 MiB of RAM" hello_ok 1
 
-boot "" --mem 256M "$B/kernel.elf"
+boot_with "" --mem 256M "$B/kernel.elf"
 check "256 MiB guest reports mem_mib near 256" has_re "mem_mib=(25[4-6])"
 
 head -c 300000 /dev/urandom >"$work/initrd"
-boot "bootlog" --initrd "$work/initrd" "$B/kernel.elf"
+boot_with "bootlog" --initrd "$work/initrd" "$B/kernel.elf"
 check "PVH passes an initrd as a boot module" has ", 1 modules,"
 
 # --- exit statuses ---
-boot "" "$B/test/kernel.elf" -- crash no-such-kind
+boot_with "" "$B/test/kernel.elf" -- crash no-such-kind
 check "the application's exit status is scripts/run's (2)" [ "$rc" -eq 2 ]
 
 # --- power-off through ACPI S5 when QEMU has no isa-debug-exit device ---
@@ -84,30 +58,29 @@ for m in q35 microvm; do
 done
 
 # --- fatal conditions: a report, then the panic status (101), never a hang ---
-boot "" "$B/test/kernel.elf" -- crash null
+boot_with "" "$B/test/kernel.elf" -- crash null
 check "NULL dereference: fault report with address, access, symbol and backtrace" \
 	eval 'fatal_ok "application fault at 0000000000000000: no mapping there" && has "fatal page fault at 0000000000000000 (read, not mapped)" && has "<crash_null+" && has "backtrace:" && has "<crash+"'
-boot "" "$B/test/kernel.elf" -- crash text
+boot_with "" "$B/test/kernel.elf" -- crash text
 check "write to kernel text: protection-violation page fault" \
 	eval 'fatal_ok "#PF page fault" && has "protection violation, write"'
-boot "" "$B/test/kernel.elf" -- crash ud
+boot_with "" "$B/test/kernel.elf" -- crash ud
 check "invalid opcode: #UD report" fatal_ok "#UD invalid opcode"
-boot "" "$B/test/kernel.elf" -- crash gp
+boot_with "" "$B/test/kernel.elf" -- crash gp
 check "non-canonical address: #GP report" fatal_ok "#GP general protection"
-boot "" --smp 4 "$B/test/kernel.elf" -- crash panic
+boot_with "" --smp 4 "$B/test/kernel.elf" -- crash panic
 check "panic: message and backtrace" \
 	eval 'fatal_ok "panic on cpu 0: deliberate panic" && has "<crash+"'
-boot "" "$B/test/kernel.elf" -- crash stack
+boot_with "" "$B/test/kernel.elf" -- crash stack
 check "stack overflow: the guard page faults and the report says so" \
 	eval 'fatal_ok "#PF page fault" && has "stack overflow" && has "<recurse"'
-boot "" "$B/test/kernel.elf" -- crash user
+boot_with "" "$B/test/kernel.elf" -- crash user
 check "application fault the VM layer refuses: report with address and symbol" \
 	eval 'fatal_ok "fatal page fault at 0000000060000000 (read, not mapped), error -14" && has "<crash_null+"'
-boot 'x="unterminated' "$B/kernel.elf"
+boot_with 'x="unterminated' "$B/kernel.elf"
 check "malformed command line: clear message, clean exit" fatal_ok "malformed command line: an unterminated quote"
-boot "" --smp 4 "$B/maxcpus2/kernel.elf"
+boot_with "" --smp 4 "$B/maxcpus2/kernel.elf"
 check "more CPUs than the kernel supports: clear message, clean exit" \
 	fatal_ok "this kernel supports at most 2"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary

@@ -12,31 +12,8 @@ set -uo pipefail
 
 B=$(realpath -m "${1:-build}")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RUN=$ROOT/scripts/run
-work=$(mktemp -d "${TMPDIR:-/tmp}/test_initramfs.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-unset SKIFF_CMDLINE
-passed=0 failed=0
+. "$ROOT/tests/boot/lib.sh"
 
-boot() {
-	rc=0
-	"$RUN" --timeout 60 "$@" >"$work/out" 2>"$work/err" </dev/null || rc=$?
-	out=$(tr -d '\r' <"$work/out")
-}
-
-check() {
-	local name=$1; shift
-	if "$@"; then
-		echo "ok - $name"; passed=$((passed + 1))
-	else
-		echo "not ok - $name (exit $rc)"; failed=$((failed + 1))
-		sed 's/^/#   /' "$work/out" | tail -25
-		sed 's/^/#   stderr: /' "$work/err" | tail -5
-	fi
-}
-
-has() { grep -qF -- "$1" <<<"$out"; }
-has_re() { grep -qE -- "$1" <<<"$out"; }
 booted() { [[ $rc -eq 0 ]] && has "Hello from Skiff!"; }
 
 # The tree: 7 entries kept (".", etc, etc/deep, etc/deep/er, etc/motd,
@@ -93,5 +70,4 @@ else
 	check "make INITRD=file: builds" false
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary
