@@ -104,6 +104,10 @@ int arch_user_protect(uintptr_t va, unsigned int prot);
 int arch_user_split(uintptr_t va);                        /* 2 MiB -> 512 x 4 KiB */
 uint64_t arch_user_query(uintptr_t va, int *level, unsigned int *prot);
 void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
+/* An idle CPU (running only kernel code) is lazy: shootdowns skip it, and
+ * it flushes its TLB on leaving idle if one did. */
+void arch_tlb_lazy_enter(void);
+void arch_tlb_lazy_leave(void);
 
 /* Page faults on the application's half, from code running with interrupts
  * on, go to this handler in the faulting thread (interrupts on, it may

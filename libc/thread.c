@@ -275,8 +275,10 @@ SYSCALL_DEFINE1(exit, int, code)
 {
 	struct thread *me = thread_self();
 
-	if (!thread_libc(me)->app_stack_hi)
-		end_thread(code);               /* already on its own stack */
+	/* Off any stack the application owns (musl's, or one it gave with
+	 * pthread_attr_setstack, which its next thread may reuse at once). */
+	if (thread_on_kernel_stack(me, arch_stack_pointer()))
+		end_thread(code);
 	arch_call_on_stack(thread_kernel_stack_top(me), end_thread_on_kernel_stack,
 			   (void *)(long)code);
 	__builtin_unreachable();

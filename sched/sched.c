@@ -450,12 +450,14 @@ static __attribute__((noreturn)) void idle_loop(void)
 
 	arch_irq_disable();
 	for (;;) {
+		arch_tlb_lazy_enter();          /* only kernel code runs here */
 		__atomic_fetch_add(&sc->quiescent, 1, __ATOMIC_RELEASE);
 		sc->resched = false;            /* idle: only rq_count says switch */
 		fair_renormalize(sc, now_ns());  /* keep the scale finite while idle */
 		drain_inbox(sc);
 		sched_serve_pulls(sc);
 		if (rq_count(&sc->rq)) {
+			arch_tlb_lazy_leave();
 			sched_switch();
 			continue;
 		}

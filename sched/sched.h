@@ -96,6 +96,7 @@ static inline __attribute__((always_inline)) bool thread_signal_pending(void)
 }
 void thread_kick(struct thread *t);
 void *thread_kernel_stack_top(struct thread *t);
+bool thread_on_kernel_stack(struct thread *t, uintptr_t sp);   /* (boot threads: always) */
 unsigned int thread_cpu(const struct thread *t);
 uint64_t thread_run_ns(const struct thread *t);  /* CPU time used so far */
 

@@ -257,6 +257,11 @@ void *thread_kernel_stack_top(struct thread *t)
 	return t;
 }
 
+bool thread_on_kernel_stack(struct thread *t, uintptr_t sp)
+{
+	return !t->stack || (sp >= (uintptr_t)t->stack && sp < (uintptr_t)t);
+}
+
 void thread_set_tls(uint64_t fs_base)
 {
 	unsigned long flags = arch_irq_save();

@@ -191,11 +191,40 @@ void tlb_shootdown_irq(void)
 	__atomic_store_n(&acked[me], gen, __ATOMIC_RELEASE);
 }
 
+/*
+ * Lazy CPUs.  An idle CPU runs only kernel code, which never uses the
+ * lower half, so a stale translation there is harmless until it runs a
+ * thread again.  It says so (lazy); a shootdown marks it stale instead of
+ * interrupting it (an IPI to a halted virtual CPU is among the dearest
+ * things a guest does), and the CPU flushes its whole TLB when it leaves
+ * idle.  Each side stores, then reads the other's word, both sequentially
+ * consistent: either the shooter sees the CPU still lazy and the CPU then
+ * sees the stale mark, or the shooter sees it active and interrupts it.
+ */
+static uint32_t lazy[CONFIG_MAX_CPUS];         /* atomic */
+static uint32_t stale[CONFIG_MAX_CPUS];        /* atomic */
+
+void arch_tlb_lazy_enter(void)
+{
+	__atomic_store_n(&lazy[this_cpu()->id], 1, __ATOMIC_SEQ_CST);
+}
+
+void arch_tlb_lazy_leave(void)
+{
+	unsigned int me = this_cpu()->id;
+
+	__atomic_store_n(&lazy[me], 0, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&stale[me], 0, __ATOMIC_SEQ_CST))
+		arch_tlb_flush_all();
+}
+
 void arch_tlb_shootdown(uintptr_t start, size_t len)
 {
+	uint64_t targets = 0;                   /* CPUs interrupted (CONFIG_MAX_CPUS <= 64) */
 	unsigned int me;
 	uint64_t gen;
 
+	BUILD_ASSERT(CONFIG_MAX_CPUS <= 64);
 	start = ALIGN_DOWN(start, PAGE_SIZE);
 	len = ALIGN_UP(len, PAGE_SIZE);
 	preempt_disable();                      /* "this CPU" must stay this CPU */
@@ -206,15 +235,23 @@ void arch_tlb_shootdown(uintptr_t start, size_t len)
 	acked[me] = gen;
 	flush_local(start, len);
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
-		if (i != me && cpus[i].online)
-			arch_ipi_send(i);
+		if (i == me || !cpus[i].online)
+			continue;
+		__atomic_store_n(&stale[i], 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&lazy[i], __ATOMIC_SEQ_CST))
+			continue;                       /* it flushes when it leaves idle */
+		targets |= 1ULL << i;
+		arch_ipi_send(i);
 	}
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
-		if (i == me || !cpus[i].online)
+		if (!(targets >> i & 1))
 			continue;
 		/* Bounded only by the other CPU's interrupts-off sections. */
 		while (__atomic_load_n(&acked[i], __ATOMIC_ACQUIRE) < gen)
 			arch_cpu_relax();
+		/* Flushed by the IPI: no need to flush again on leaving idle.
+		 * (Shootdowns are serialized by their callers: no other sets it.) */
+		__atomic_store_n(&stale[i], 0, __ATOMIC_RELAXED);
 	}
 	preempt_enable();
 }

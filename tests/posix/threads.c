@@ -123,6 +123,21 @@ int main(void)
 	pthread_join(p, &deep_result);
 	printf("deep recursion: %ld\n", (long)deep_result);
 
+	/* One stack of the program's own, reused by thread after thread: each
+	 * must be off it before pthread_join returns. */
+	static char own_stack[64 * 1024] __attribute__((aligned(16)));
+	pthread_attr_t own;
+	long reused = 0;
+	pthread_attr_init(&own);
+	pthread_attr_setstack(&own, own_stack, sizeof(own_stack));
+	for (long i = 0; i < 20; i++) {
+		void *r;
+		pthread_create(&p, &own, recurse, (void *)10L);
+		pthread_join(p, &r);
+		reused += (long)r;
+	}
+	printf("own stack reused: %ld\n", reused);
+
 	pthread_attr_t a;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
