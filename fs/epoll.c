@@ -434,6 +434,10 @@ long epoll_file_wait(struct file *epf, struct epoll_event *uevents, int max, uin
 			n = ep_scan(ep, uevents, max);
 		if (n || timed_out)
 			break;
+		if (thread_signal_pending()) {
+			n = -EINTR;
+			break;
+		}
 		timed_out = !poll_sleeper_wait(&s, deadline_ns);
 	}
 	poll_remove(&w);

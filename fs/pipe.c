@@ -11,7 +11,7 @@
  * only while the pipe is empty and a writer exists; with no writer left an
  * empty pipe reads 0 (end of file).  A write of at most PIPE_BUF bytes goes
  * in whole or waits until it can; a larger one goes in piece by piece.
- * Writing with no reader left fails with -EPIPE (and, once signals exist,
+ * Writing with no reader left fails with -EPIPE (and the write system call
  * raises SIGPIPE: see pipe_broken()).  O_NONBLOCK turns every wait into
  * -EAGAIN (or a short count when part was done).  FIONREAD says how many
  * bytes are buffered.
@@ -116,8 +116,8 @@ static long pipe_read(struct file *f, void *ubuf, size_t n, uint64_t *pos)
 
 /* --- the write end --- */
 
-/* Where SIGPIPE will be raised once signals exist; the write fails with
- * -EPIPE meanwhile, which is also what an application ignoring SIGPIPE sees. */
+/* The write fails with -EPIPE; the system-call layer raises SIGPIPE for it
+ * (libc/sys_file.c), as Linux does for every write that gets EPIPE. */
 static long pipe_broken(void)
 {
 	return -EPIPE;

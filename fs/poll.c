@@ -101,8 +101,8 @@ bool poll_sleeper_wait(struct poll_sleeper *s, uint64_t deadline_ns)
 	if (deadline_ns && arch_clock_ns() >= deadline_ns)
 		return false;
 	sched_prepare_wait();
-	if (__atomic_load_n(&s->woken, __ATOMIC_SEQ_CST))
-		sched_cancel_wait();
+	if (__atomic_load_n(&s->woken, __ATOMIC_SEQ_CST) || thread_signal_pending())
+		sched_cancel_wait();            /* a signal: the caller returns -EINTR */
 	else
 		on_time = sched_wait_until(deadline_ns);
 	__atomic_store_n(&s->woken, 0, __ATOMIC_SEQ_CST);

@@ -23,6 +23,9 @@ void libc_thread_put(struct thread *t);
 struct sigcontext;
 void libc_signal_init(void);
 void libc_signal_deliver(struct sigcontext *sc);
+void libc_raise(int sig);               /* to the calling thread (ignored if ignored) */
+int libc_sigmask_push(const uint64_t *umask, uint64_t *saved);   /* the p*-calls' mask */
+long libc_sigmask_pop(uint64_t saved, long ret);
 
 /* time.c: CLOCK_REALTIME = CLOCK_MONOTONIC + this (ns). */
 uint64_t libc_realtime_offset(void);

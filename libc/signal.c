@@ -163,6 +163,11 @@ static int send_to_thread(struct thread *t, int sig)
 	return post(t, sig, &info);
 }
 
+void libc_raise(int sig)
+{
+	send_to_thread(thread_self(), sig);
+}
+
 SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 {
 	struct thread *t;
@@ -287,6 +292,33 @@ SYSCALL_DEFINE2(rt_sigsuspend, const uint64_t *, set, size_t, setsize)
 	libc_signal_deliver(NULL);
 	l->sig_blocked = saved;
 	return -EINTR;
+}
+
+/* ppoll, pselect6, epoll_pwait: the mask for the duration of the wait.
+ * A signal that ends the wait (-EINTR) is delivered before the old mask
+ * returns, so one the wait unblocked runs its handler, as POSIX requires. */
+int libc_sigmask_push(const uint64_t *umask, uint64_t *saved)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+	uint64_t mask;
+
+	*saved = l->sig_blocked;
+	if (!umask)
+		return 0;
+	if (copy_from_user(&mask, umask, sizeof(mask)))
+		return -EFAULT;
+	l->sig_blocked = mask & ~UNBLOCKABLE;
+	return 0;
+}
+
+long libc_sigmask_pop(uint64_t saved, long ret)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+
+	if (ret == -EINTR)
+		libc_signal_deliver(NULL);
+	l->sig_blocked = saved;
+	return ret;
 }
 
 SYSCALL_DEFINE0(pause)

@@ -13,7 +13,7 @@
  */
 #include "fs/fs.h"
 #include "libc/abi.h"
-#include "libc/syscall.h"
+#include "libc/libc_impl.h"
 #include "core/mm.h"
 
 #define IOV_MAX 1024                            /* Linux's UIO_MAXIOV */
@@ -66,6 +66,14 @@ static bool can_write(const struct file *f)
 	return (f->flags & O_ACCMODE) != O_RDONLY && !(f->flags & O_PATH);
 }
 
+/* A write that meets a broken pipe also raises SIGPIPE (Linux). */
+static long broken_pipe(long r)
+{
+	if (r == -EPIPE)
+		libc_raise(13 /* SIGPIPE */);
+	return r;
+}
+
 /* One transfer at *pos (NULL: the file's own position, if it has one). */
 static long file_rw(struct file *f, bool write, void *ubuf, size_t n, uint64_t *pos)
 {
@@ -79,12 +87,13 @@ static long file_rw(struct file *f, bool write, void *ubuf, size_t n, uint64_t *
 	n = MIN(n, (size_t)RW_MAX);
 	if (pos || !f->vnode) {
 		pos = pos ? pos : &dummy;
-		return write ? f->ops->write(f, ubuf, n, pos) : f->ops->read(f, ubuf, n, pos);
+		return write ? broken_pipe(f->ops->write(f, ubuf, n, pos)) : f->ops->read(f, ubuf, n, pos);
 	}
 	WITH_LOCK(&f->pos_lock)
 		r = write ? f->ops->write(f, ubuf, n, &f->pos) : f->ops->read(f, ubuf, n, &f->pos);
 	return r;
 }
+
 
 static long fd_rw(int fd, bool write, void *ubuf, size_t n, uint64_t *pos)
 {

@@ -17,16 +17,14 @@
  * and select write the time left back to the caller's timeout (a fault on
  * that write is ignored).
  *
- * Signal masks (ppoll, pselect6, epoll_pwait, epoll_pwait2) are accepted
- * (their size checked as Linux does) and ignored: Skiff has no signals
- * yet, so there is nothing to block or deliver.  Once it has, these calls
- * must install the mask for the wait and return -EINTR when one arrives.
+ * A signal ends every wait with -EINTR.  ppoll, pselect6, epoll_pwait and
+ * epoll_pwait2 install their signal mask for the wait (libc/signal.c).
  */
 #include "fs/fs.h"
 #include "libc/abi.h"
 #include "core/kernel.h"
 #include "core/mm.h"
-#include "libc/syscall.h"
+#include "libc/libc_impl.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define FOREVER_SECONDS (100ULL * 365 * 24 * 3600)      /* longer waits are forever */
@@ -177,6 +175,8 @@ static long pset_wait(struct poll_set *ps, uint64_t deadline)
 		ready = pset_check(ps);
 		if (ready || timed_out)
 			return ready;
+		if (thread_signal_pending())
+			return -EINTR;
 		timed_out = !poll_sleeper_wait(&ps->sleeper, deadline);
 	}
 }
@@ -236,12 +236,17 @@ SYSCALL_DEFINE5(ppoll, struct pollfd *, ufds, unsigned int, nfds,
 	uint64_t deadline;
 	long ret;
 
+	uint64_t saved;
+
 	if (sigmask && sigsetsize != 8)
 		return -EINVAL;
 	ret = deadline_ts(uts, &deadline);
 	if (ret)
 		return ret;
-	ret = do_poll(ufds, nfds, deadline);
+	ret = libc_sigmask_push(sigmask, &saved);
+	if (ret)
+		return ret;
+	ret = libc_sigmask_pop(saved, do_poll(ufds, nfds, deadline));
 	put_time_left_ts(uts, deadline);
 	return ret;
 }
@@ -363,7 +368,9 @@ static long do_select(int nfds, void *uin, void *uout, void *uex, uint64_t deadl
 	ret = -EBADF;
 	if (pset_open(ps))
 		goto out_free_pset;
-	pset_wait(ps, deadline);
+	ret = pset_wait(ps, deadline);
+	if (ret < 0)
+		goto out_free_pset;                 /* -EINTR: the sets are left as they were */
 	ret = sets_from_pset(s, ps);
 	ret = sets_copy_out(s, usets) ?: ret;
 out_free_pset:
@@ -386,17 +393,24 @@ SYSCALL_DEFINE5(select, int, nfds, void *, uin, void *, uout, void *, uex,
 	return ret;
 }
 
-/* The sixth argument points to { const sigset_t *mask; size_t size }: ignored. */
+/* The sixth argument points to { const sigset_t *mask; size_t size }. */
 SYSCALL_DEFINE6(pselect6, int, nfds, void *, uin, void *, uout, void *, uex,
 		struct __kernel_timespec *, uts, const void *, usig)
 {
-	uint64_t deadline;
+	struct { const uint64_t *mask; size_t size; } sig = { NULL, 8 };
+	uint64_t deadline, saved;
 	long ret = deadline_ts(uts, &deadline);
 
-	(void)usig;
 	if (ret)
 		return ret;
-	ret = do_select(nfds, uin, uout, uex, deadline);
+	if (usig && copy_from_user(&sig, usig, sizeof(sig)))
+		return -EFAULT;
+	if (sig.mask && sig.size != 8)
+		return -EINVAL;
+	ret = libc_sigmask_push(sig.mask, &saved);
+	if (ret)
+		return ret;
+	ret = libc_sigmask_pop(saved, do_select(nfds, uin, uout, uex, deadline));
 	put_time_left_ts(uts, deadline);
 	return ret;
 }
@@ -524,9 +538,14 @@ SYSCALL_DEFINE4(epoll_wait, int, epfd, struct epoll_event *, uev, int, max, int,
 SYSCALL_DEFINE6(epoll_pwait, int, epfd, struct epoll_event *, uev, int, max, int, timeout_ms,
 		const void *, sigmask, size_t, sigsetsize)
 {
+	uint64_t saved;
+	long ret;
+
 	if (sigmask && sigsetsize != 8)
 		return -EINVAL;
-	return do_epoll_wait(epfd, uev, max, deadline_ms(timeout_ms));
+	ret = libc_sigmask_push(sigmask, &saved);
+	return ret ? ret : libc_sigmask_pop(saved, do_epoll_wait(epfd, uev, max,
+								   deadline_ms(timeout_ms)));
 }
 
 SYSCALL_DEFINE6(epoll_pwait2, int, epfd, struct epoll_event *, uev, int, max,
@@ -535,7 +554,11 @@ SYSCALL_DEFINE6(epoll_pwait2, int, epfd, struct epoll_event *, uev, int, max,
 	uint64_t deadline;
 	long ret = deadline_ts(uts, &deadline);
 
+	uint64_t saved;
+
 	if (sigmask && sigsetsize != 8)
 		return -EINVAL;
-	return ret ? ret : do_epoll_wait(epfd, uev, max, deadline);
+	if (!ret)
+		ret = libc_sigmask_push(sigmask, &saved);
+	return ret ? ret : libc_sigmask_pop(saved, do_epoll_wait(epfd, uev, max, deadline));
 }

@@ -1,7 +1,9 @@
 /* tests/posix/signals.c - signals sent to oneself and to another thread,
  * masks, fault signals caught by handlers, and the default action. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/select.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +24,13 @@ static void *spinner(void *arg)
 	(void)arg;
 	while (spinning)
 		;
+	return NULL;
+}
+
+static void *kick(void *arg)
+{
+	usleep(20000);
+	pthread_kill(*(pthread_t *)arg, SIGUSR1);
 	return NULL;
 }
 
@@ -80,6 +89,28 @@ int main(void)
 	usleep(20000);
 	pthread_kill(t, SIGUSR1);
 	pthread_join(t, NULL);
+
+	/* A wait interrupted by a signal from another thread: EINTR. */
+	pthread_t waker;
+	pthread_t me = pthread_self();
+	got = 0;
+	pthread_create(&waker, NULL, kick, &me);
+	struct pollfd none = { .fd = -1 };
+	int pr = poll(&none, 1, 5000);
+	printf("poll interrupted: %d %s, handler ran: %d\n", pr, pr < 0 ? strerror(errno) : "", got);
+	pthread_join(waker, NULL);
+
+	/* pselect's mask: SIGUSR1 blocked outside, pending, let in only while
+	 * pselect waits, so the handler runs there. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	got = 0;
+	raise(SIGUSR1);
+	sigset_t during;
+	sigemptyset(&during);
+	struct timespec five = { 5, 0 };
+	pr = pselect(0, NULL, NULL, NULL, &five, &during);
+	printf("pselect: %d %s, handler ran: %d\n", pr, pr < 0 ? strerror(errno) : "", got);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 
 	struct sigaction sa;
 	sigaction(SIGUSR1, NULL, &sa);
