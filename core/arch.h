@@ -102,6 +102,7 @@ int arch_user_map(uintptr_t va, uint64_t pa, int level, unsigned int prot);
 uint64_t arch_user_unmap(uintptr_t va, int *level);       /* the frame, or 0 */
 int arch_user_protect(uintptr_t va, unsigned int prot);
 int arch_user_split(uintptr_t va);                        /* 2 MiB -> 512 x 4 KiB */
+int arch_user_prepare(uintptr_t va, int level);   /* makes the tables a map there needs */
 uint64_t arch_user_query(uintptr_t va, int *level, unsigned int *prot);
 void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
 /* An idle CPU (running only kernel code) is lazy: shootdowns skip it, and

@@ -391,27 +391,50 @@ int vm_mprotect(uintptr_t addr, size_t len, int prot)
 /* Moves the populated pages of [from, from+len) to [to, to+len): page-table
  * entries change, frames stay (no copy).  2 MiB pages move whole when both
  * ends are equally aligned, else they are split first. */
+/* Whether the 2 MiB page at base (if any) moves whole to base + delta. */
+static bool moves_whole(uint64_t base, uint64_t from, uint64_t len, uint64_t delta)
+{
+	int level = 0;
+
+	return !(delta & (HUGE - 1)) && base >= from && base + HUGE <= from + len &&
+	       arch_user_query(base, &level, NULL) && level == 2;
+}
+
+/* Moves the entries of [from, +len) by delta (frames stay).  Everything
+ * that needs memory happens first: splitting the source's partial 2 MiB
+ * pages and making the destination's page tables.  If that fails nothing
+ * has moved; after it the move cannot fail, so no frame is ever lost
+ * between its old entry and its new one. */
 static int move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
 {
-	bool aligned = !((to - from) & (HUGE - 1));
+	uint64_t delta = to - from;
+	int err;
 
 	for (uint64_t base = ALIGN_DOWN(from, HUGE); base < from + len; base += HUGE) {
-		uint64_t lo = MAX(base, from), hi = MIN(base + HUGE, from + len), pa;
-		int level = 0, err;
+		uint64_t lo = MAX(base, from), hi = MIN(base + HUGE, from + len);
 
-		pa = arch_user_query(base, &level, NULL);
-		if (pa && level == 2 && aligned && lo == base && hi == base + HUGE) {
-			arch_user_unmap(base, NULL);
-			if ((err = arch_user_map(base + (to - from), pa, 2, prot)))
-				return err;
+		if (moves_whole(base, from, len, delta)) {
+			err = arch_user_prepare(base + delta, 2);
+		} else if (!(err = split_huge(base)) && !(err = arch_user_prepare(lo + delta, 1))) {
+			err = arch_user_prepare(hi - PAGE_SIZE + delta, 1);
+		}
+		if (err)
+			return err;
+	}
+	for (uint64_t base = ALIGN_DOWN(from, HUGE); base < from + len; base += HUGE) {
+		uint64_t lo = MAX(base, from), hi = MIN(base + HUGE, from + len), pa;
+
+		if (moves_whole(base, from, len, delta)) {
+			pa = arch_user_unmap(base, NULL);
+			err = arch_user_map(base + delta, pa, 2, prot);
+			ASSERT(!err);
 			continue;
 		}
-		if ((err = split_huge(base)))
-			return err;
 		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
-			if ((pa = arch_user_unmap(va, NULL)) &&
-			    (err = arch_user_map(va + (to - from), pa, 1, prot)))
-				return err;
+			if ((pa = arch_user_unmap(va, NULL))) {
+				err = arch_user_map(va + delta, pa, 1, prot);
+				ASSERT(!err);
+			}
 		}
 	}
 	return 0;
@@ -439,8 +462,11 @@ static long move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len)
 	    (err = vma_map(&vm.set, to, new_len, prot, flags, true, true, &to)))
 		return err;
 	err = move_pages(old, to, old_len, arch_prot(prot));
-	if (!err)
-		err = vma_unmap(&vm.set, old, old_len);
+	if (err) {
+		vma_unmap(&vm.set, to, new_len);       /* nothing moved: give the place back */
+		return err;
+	}
+	err = vma_unmap(&vm.set, old, old_len);
 	return err ? err : (long)to;
 }
 

@@ -88,6 +88,13 @@ int arch_user_map(uintptr_t va, uint64_t pa, int level, unsigned int prot)
 	return 0;
 }
 
+int arch_user_prepare(uintptr_t va, int level)
+{
+	if (bad_page(ALIGN_DOWN(va, level == 2 ? HUGE_PAGE_SIZE : PAGE_SIZE), level))
+		return -EINVAL;
+	return pte_walk(va, level, true) ? 0 : -ENOMEM;
+}
+
 /* The entry for va at `level`, or NULL when none is there. */
 static uint64_t *entry(uintptr_t va, int *level)
 {
