@@ -132,8 +132,11 @@ bool fair_should_preempt(struct sched_cpu *sc, struct thread *cur, struct thread
 	return t->fair_key + margin(sc) < cur->fair_key;
 }
 
-/* How long cur may run before the best queued thread is ahead of it by the
- * hysteresis margin (for short times the scale is nearly constant). */
+/* How long from now cur may run before the best queued thread is ahead of
+ * it by the hysteresis margin (for short times the scale is nearly
+ * constant).  cur's key was last brought up to date at the switch; the time
+ * it has run since (when asked on a wakeup, mid-slice) counts against it,
+ * or each wakeup would push the end of its slice further away. */
 uint64_t fair_slice_ns(struct sched_cpu *sc, struct thread *cur, uint64_t now)
 {
 	struct rq_node *n = rq_min(&sc->rq);
@@ -142,8 +145,9 @@ uint64_t fair_slice_ns(struct sched_cpu *sc, struct thread *cur, uint64_t now)
 	if (!n)
 		return MAX_SLICE_NS;
 	lead = rq_key(n) + margin(sc) - cur->fair_key;
-	(void)now;
 	ns = lead / sc->scale_now;
+	if (cur == sc->current && now > sc->switched_at)
+		ns -= (double)(now - sc->switched_at);
 	if (ns < (double)MIN_SLICE_NS)
 		return MIN_SLICE_NS;
 	return ns > (double)MAX_SLICE_NS ? MAX_SLICE_NS : (uint64_t)ns;
