@@ -344,6 +344,16 @@ long vm_mmap(uintptr_t addr, size_t len, int prot, int flags)
 	return ret;
 }
 
+/* The first mapping that ends above addr, or NULL; vm.lock held. */
+static struct vma *first_ending_above(uint64_t addr)
+{
+	struct vma *v = vma_find_near(&vm.set, addr);
+
+	while (v && v->end <= addr)
+		v = vma_next(v);
+	return v;
+}
+
 int vm_munmap(uintptr_t addr, size_t len)
 {
 	int err;
@@ -353,12 +363,17 @@ int vm_munmap(uintptr_t addr, size_t len)
 	if (!len || (addr & (PAGE_SIZE - 1)) || addr + len < addr)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
+	if (addr + len > (1ULL << 47))             /* beyond the lower half (Linux: TASK_SIZE) */
+		return -EINVAL;
 	WITH_LOCK(&vm.lock) {
 		err = split_edges(addr, addr + len);
+		/* Only mappings can hold pages: visit those, not the whole range
+		 * (munmap of terabytes, mostly holes, must not walk them). */
+		for (struct vma *v = first_ending_above(addr); !err && v && v->start < addr + len;
+		     v = vma_next(v))
+			err = unpopulate(MAX(v->start, addr), MIN(v->end, addr + len));
 		if (!err)
 			err = vma_unmap(&vm.set, addr, len);
-		if (!err)
-			err = unpopulate(addr, addr + len);
 		arch_tlb_shootdown(addr, len);
 	}
 	return err;
