@@ -43,7 +43,7 @@ ACFLAGS := -std=gnu11 -O2 -g $(WARN) -fno-pic -fno-pie -mcmodel=kernel \
 LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
 	-T arch/x86_64/linker.ld
 
-KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c fs/*.c libc/*.c)
+KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c fs/*.c libc/*.c loader/*.c)
 LIBC_OBJ := $(BUILD)/libc/gen/syscall_table.o \
 	$(patsubst %,$(BUILD)/%.o,$(wildcard libc/musl/*.c libc/musl/*.S))
 LIBC_A := $(MUSL)/lib/libc.a

@@ -138,7 +138,8 @@ __attribute__((noreturn)) void arch_enter_program(uintptr_t entry, uintptr_t sp)
 
 /* Signals (arch/x86_64/signal.c): the system-call layer's hooks.  A thread
  * running application code (arch_in_app_text: the application and musl,
- * not the kernel) is interrupted for a signal when pending() says it has
+ * or any code in the application's half, such as a loaded program; not
+ * the kernel) is interrupted for a signal when pending() says it has
  * one; deliver(sc) then runs handlers in the thread, on its interrupted
  * context sc (Linux's struct sigcontext), which they may change and the
  * thread resumes.  A fault in application code (bad access, invalid

@@ -69,7 +69,7 @@ int cmdline_parse(const char *s, struct cmdline *cl, const char **why)
 		if (bad)
 			return *why = bad, -EINVAL;
 		if (!app && !was_quoted && strcmp(word, "--") == 0) {
-			app = true;
+			app = cl->dashdash = true;
 		} else if (app) {
 			if (cl->argc == CMDLINE_MAX_ARGS)
 				return *why = "more than 64 application arguments", -EINVAL;
@@ -77,6 +77,25 @@ int cmdline_parse(const char *s, struct cmdline *cl, const char **why)
 		} else if (add_option(cl, word, why)) {
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+int cmdline_merge(struct cmdline *cl, const struct cmdline *base, const char **why)
+{
+	unsigned int n = base->nopts;
+
+	if (cl->nopts + n > CMDLINE_MAX_OPTS)
+		return *why = "more than 32 kernel options with the built-in ones", -EINVAL;
+	memmove(&cl->key[n], &cl->key[0], cl->nopts * sizeof(cl->key[0]));
+	memmove(&cl->val[n], &cl->val[0], cl->nopts * sizeof(cl->val[0]));
+	memcpy(cl->key, base->key, n * sizeof(cl->key[0]));
+	memcpy(cl->val, base->val, n * sizeof(cl->val[0]));
+	cl->nopts += n;
+	if (!cl->dashdash) {
+		memcpy(cl->argv, base->argv, sizeof(cl->argv));
+		cl->argc = base->argc;
+		cl->dashdash = base->dashdash;
 	}
 	return 0;
 }

@@ -14,13 +14,14 @@
 #include "core/mm.h"
 #include "fs/fs.h"
 #include "libc/libc.h"
+#include "loader/loader.h"
 #include "sched/sched.h"
 
 extern const char app_name[];           /* argv[0], from the application's link */
 extern const char image_cmdline[];      /* scripts/mkimage --cmdline; often "" */
 
-static struct cmdline cmdline;
-static const char *const known_options[] = { "bootlog", "test", "clock" };
+static struct cmdline cmdline, builtin_cmdline;
+static const char *const known_options[] = { "bootlog", "test", "clock", "exec" };
 
 const struct cmdline *kernel_cmdline(void)
 {
@@ -43,24 +44,22 @@ static void check_options(const struct cmdline *cl)
  * the platform is up (so that the VM can power itself off). */
 static const char *cmdline_error;
 
-/* The image's built-in command line applies when the boot loader passes
- * none (an empty or blank one); a given one replaces it whole. */
-static const char *effective_cmdline(const struct boot_info *bi)
-{
-	for (const char *c = bi->cmdline; *c; c++) {
-		if (*c != ' ' && *c != '\t' && *c != '\n')
-			return bi->cmdline;
-	}
-	return image_cmdline;
-}
-
+/* The image's built-in command line and the boot loader's are combined
+ * (cmdline_merge, core/cmdline.h): the built-in options first, then the
+ * boot line's, which win for the same key; the boot line's arguments
+ * replace the built-in ones when it has a "--".  So `scripts/run img --
+ * a b` keeps an --exec image's `exec=` and gives the program a b, and a
+ * boot option overrides a built-in one (exec=/other). */
 static void parse_cmdline(const struct boot_info *bi)
 {
+	const char *why = NULL;
+
 	if (bi->cmdline_truncated)
-		cmdline_error = "longer than 1023 bytes";
-	else
-		if (!cmdline_parse(effective_cmdline(bi), &cmdline, &cmdline_error))
-			cmdline_error = NULL;
+		why = "longer than 1023 bytes";
+	else if (cmdline_parse(image_cmdline, &builtin_cmdline, &why) == 0 &&
+		 cmdline_parse(bi->cmdline, &cmdline, &why) == 0)
+		cmdline_merge(&cmdline, &builtin_cmdline, &why);
+	cmdline_error = why;
 }
 
 static void check_cmdline(const struct boot_info *bi)
@@ -102,9 +101,18 @@ static void boot_log(const struct boot_info *bi)
 
 #define APP_STACK (1024 * 1024)
 
+/* The application: an executable from the filesystem with exec=PATH
+ * (argv[0] is PATH as given, as a shell passes it), else the one linked
+ * into the image. */
 static void app_main(void *unused)
 {
+	const char *path = cmdline_option(&cmdline, "exec");
+
 	(void)unused;
+	if (path) {
+		cmdline.argv[0] = (char *)path;
+		arch_exit(loader_run(path, cmdline.argc + 1, cmdline.argv));
+	}
 	libc_start(cmdline.argc + 1, cmdline.argv);
 }
 

@@ -17,6 +17,9 @@ __noreturn void libc_exit_group(int status);
  * libc_thread_put(); NULL if there is none. */
 struct thread *libc_thread_by_tid(int tid);
 void libc_thread_put(struct thread *t);
+/* munmap(2) of the caller's own stack, done at its exit instead: true if
+ * so (false: unmap now). */
+bool libc_unmap_at_exit(uintptr_t base, size_t len);
 
 /* signal.c: delivery in the calling thread (sc: the interrupted context,
  * or NULL at a system call's return). */

@@ -61,8 +61,13 @@ SYSCALL_DEFINE6(mmap, unsigned long, addr, size_t, len, int, prot, int, flags, i
 	return mmap_file(addr, len, prot, flags, fd, off);
 }
 
+/* Unmapping the stack this call runs on waits for the thread's exit
+ * (libc_unmap_at_exit: musl's __unmapself in an unmodified binary). */
 SYSCALL_DEFINE2(munmap, unsigned long, addr, size_t, len)
 {
+	if (len && !(addr & (PAGE_SIZE - 1)) && arch_stack_pointer() - addr < len &&
+	    libc_unmap_at_exit(addr, len))
+		return 0;
 	return vm_munmap(addr, len);
 }
 

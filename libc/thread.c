@@ -31,7 +31,12 @@ static int next_tid = 1;                /* atomic */
 /* The application's threads by tid, for tgkill: a small array; a thread
  * leaves it (under the lock) before it ends. */
 static struct mutex table_lock = MUTEX_INIT;
-static struct app_thread { int tid; struct thread *t; } *table;
+static struct app_thread {
+	int tid;
+	struct thread *t;
+	uintptr_t unmap_base;           /* its own stack, unmapped at its exit */
+	size_t unmap_len;               /* 0: none (libc_unmap_at_exit) */
+} *table;
 static size_t table_len, table_cap;
 
 static int table_add(int tid, struct thread *t)
@@ -45,21 +50,48 @@ static int table_add(int tid, struct thread *t)
 			table = n;
 			table_cap = cap;
 		}
-		table[table_len++] = (struct app_thread){ tid, t };
+		table[table_len++] = (struct app_thread){ .tid = tid, .t = t };
 	}
 	return 0;
 }
 
-static void table_remove(int tid)
+/* Removes tid; *unmap is what libc_unmap_at_exit() left for its exit. */
+static void table_remove(int tid, struct app_thread *unmap)
 {
+	*unmap = (struct app_thread){ 0 };
 	WITH_LOCK(&table_lock) {
 		for (size_t i = 0; i < table_len; i++) {
 			if (table[i].tid == tid) {
+				*unmap = table[i];
 				table[i] = table[--table_len];
 				break;
 			}
 		}
 	}
+}
+
+/* A thread that unmaps the stack it runs on (musl's __unmapself in an
+ * unmodified binary: munmap(2) of its stack, then exit(2) without
+ * touching it) cannot have it unmapped at once: system calls made with
+ * the SYSCALL instruction run on the caller's stack.  The unmap waits for
+ * the thread's exit, which leaves the stack first.  True if deferred. */
+bool libc_unmap_at_exit(uintptr_t base, size_t len)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+	bool done = false;
+
+	if (!l->app_stack_hi)
+		return false;                   /* exit would not leave this stack */
+	WITH_LOCK(&table_lock) {
+		for (size_t i = 0; i < table_len && !done; i++) {
+			if (table[i].tid == l->tid && !table[i].unmap_len) {
+				table[i].unmap_base = base;
+				table[i].unmap_len = len;
+				done = true;
+			}
+		}
+	}
+	return done;
 }
 
 struct thread *libc_thread_by_tid(int tid)
@@ -258,7 +290,11 @@ static __noreturn void end_thread(int code)
 	struct thread_libc *l = thread_libc(thread_self());
 	uint32_t zero = 0;
 
-	table_remove(l->tid);
+	struct app_thread gone;
+
+	table_remove(l->tid, &gone);
+	if (gone.unmap_len)                     /* its own stack: left by now */
+		vm_munmap(gone.unmap_base, gone.unmap_len);
 	if (l->clear_tid && copy_to_user(l->clear_tid, &zero, sizeof(zero)) == 0)
 		futex_wake(l->clear_tid, 1, FUTEX_BITSET_MATCH_ANY);
 	if (__atomic_sub_fetch(&app_threads, 1, __ATOMIC_ACQ_REL) == 0)

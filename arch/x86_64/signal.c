@@ -18,6 +18,8 @@
 
 extern char __app_text_start[], __app_text_end[];
 
+#define USER_TOP 0x0000800000000000ULL          /* the application's half ends */
+
 static const struct arch_signal_hooks *hooks;
 
 void arch_set_signal_hooks(const struct arch_signal_hooks *h)
@@ -25,9 +27,13 @@ void arch_set_signal_hooks(const struct arch_signal_hooks *h)
 	hooks = h;
 }
 
+/* The application and musl linked into the image, and any code in the
+ * application's half: a program the loader started, or code an
+ * application made itself (the kernel never runs there). */
 bool arch_in_app_text(uintptr_t rip)
 {
-	return rip >= (uintptr_t)__app_text_start && rip < (uintptr_t)__app_text_end;
+	return rip < USER_TOP ||
+	       (rip >= (uintptr_t)__app_text_start && rip < (uintptr_t)__app_text_end);
 }
 
 static void to_sigcontext(const struct trap_frame *f, void *fpu, struct sigcontext *sc)

@@ -8,7 +8,10 @@
 # scripts/mkimage, from the very same object file.  The
 # native run (with an empty environment) gives the expected output and
 # exit status; the Skiff runs, at 1 and at 4 CPUs, must print the same
-# lines and end with the same status.  Skiff's own console lines
+# lines and end with the same status.  A third way runs the native static
+# binary itself, unmodified, in Skiff (scripts/mkimage --exec: the loader
+# starts it; its system calls use the SYSCALL instruction), at 1 and 4
+# CPUs, with the same expectation.  Skiff's own console lines
 # ("skiff: ...") are left out of the comparison and shown as comments.
 set -uo pipefail
 
@@ -59,17 +62,28 @@ for name in "${names[@]}"; do
 		result fail "$name: links into a Skiff image" "$(tail -5 "$out/$name.mkimage.log")"
 		continue
 	fi
-	for smp in 1 4; do
-		raw=$("$ROOT/scripts/run" --timeout 120 --smp "$smp" "$out/$name.elf" -- "${args[@]}" 2>&1)
-		status=$?
-		got=$(tr -d '\r' <<<"$raw" | grep -v '^skiff: '; echo "exit $status")
-		if [[ $got == "$expected" ]]; then
-			result ok "$name at $smp CPU(s): same output and status as Linux"
-		else
-			result fail "$name at $smp CPU(s): same output and status as Linux" \
-				"$(diff <(echo "$expected") <(echo "$got") | head -20)"
-		fi
-		tr -d '\r' <<<"$raw" | grep '^skiff: ' | grep -v '^skiff: boot ' | sed 's/^/# /'
+	if ! "$ROOT/scripts/mkimage" --exec "$out/host/$name" -o "$out/$name.exec.elf" \
+		>"$out/$name.mkimage-exec.log" 2>&1; then
+		result fail "$name: the native binary goes into a Skiff image (--exec)" \
+			"$(tail -5 "$out/$name.mkimage-exec.log")"
+		continue
+	fi
+	for way in linked exec; do
+		img=$out/$name.elf what=""
+		[[ $way == exec ]] && img=$out/$name.exec.elf what=", the native binary unmodified"
+		for smp in 1 4; do
+			raw=$("$ROOT/scripts/run" --timeout 120 --smp "$smp" "$img" -- "${args[@]}" 2>&1)
+			status=$?
+			got=$(tr -d '\r' <<<"$raw" | grep -v '^skiff: '; echo "exit $status")
+			if [[ $got == "$expected" ]]; then
+				result ok "$name at $smp CPU(s)$what: same output and status as Linux"
+			else
+				result fail "$name at $smp CPU(s)$what: same output and status as Linux" \
+					"$(diff <(echo "$expected") <(echo "$got") | head -20)"
+			fi
+			tr -d '\r' <<<"$raw" | grep '^skiff: ' | grep -v '^skiff: boot \|^skiff: initramfs: ' |
+				sed 's/^/# /'
+		done
 	done
 done
 echo "$passed passed, $failed failed"

@@ -48,6 +48,51 @@ UNIT_TEST(cmdline_empty)
 	CHECK(cmdline_option(&cl, "x") == NULL);
 }
 
+/* A built-in command line merged with the boot loader's (core/cmdline.h). */
+UNIT_TEST(cmdline_merge_builtin)
+{
+	static struct cmdline base;
+	const char *why = NULL;
+
+	CHECK_EQ(cmdline_parse("exec=/bin/x FOO=1 -- built in", &base, &why), 0);
+	CHECK(base.dashdash);
+	parse_ok("-- a b");
+	CHECK(cl.dashdash);
+	CHECK_EQ(cmdline_merge(&cl, &base, &why), 0);
+	CHECK_STR(cmdline_option(&cl, "exec"), "/bin/x");
+	CHECK_EQ(cl.argc, 2);
+	CHECK_STR(cl.argv[1], "a");
+	CHECK_STR(cl.argv[2], "b");
+	CHECK(cl.argv[3] == NULL);
+
+	parse_ok("exec=/bin/y BAR=2");             /* no "--": the built-in arguments */
+	CHECK(!cl.dashdash);
+	CHECK_EQ(cmdline_merge(&cl, &base, &why), 0);
+	CHECK_EQ(cl.nopts, 4);
+	CHECK_STR(cl.key[0], "exec");
+	CHECK_STR(cl.key[3], "BAR");
+	CHECK_STR(cmdline_option(&cl, "exec"), "/bin/y");   /* the boot line's wins */
+	CHECK_STR(cmdline_option(&cl, "FOO"), "1");
+	CHECK_EQ(cl.argc, 2);
+	CHECK_STR(cl.argv[1], "built");
+	CHECK_STR(cl.argv[2], "in");
+
+	parse_ok("--");                             /* an explicit empty argument list */
+	CHECK_EQ(cmdline_merge(&cl, &base, &why), 0);
+	CHECK_EQ(cl.argc, 0);
+	CHECK(cl.argv[1] == NULL);
+
+	parse_ok("");                               /* nothing given: the built-in line */
+	CHECK_EQ(cmdline_merge(&cl, &base, &why), 0);
+	CHECK_EQ(cl.nopts, 2);
+	CHECK_EQ(cl.argc, 2);
+
+	CHECK_EQ(cmdline_parse("a b c d e f g h i j k l m n o p", &base, &why), 0);
+	parse_ok("A B C D E F G H I J K L M N O P Q");
+	CHECK_EQ(cmdline_merge(&cl, &base, &why), -EINVAL);
+	CHECK(why != NULL && strstr(why, "32") != NULL);
+}
+
 UNIT_TEST(cmdline_options_and_flags)
 {
 	parse_ok("bootlog test=sched mem=64M empty= a=b=c");
