@@ -227,7 +227,7 @@ static bool seed_ok(void)
 	blob = seed;
 	blob_len = seed_len;
 	fix_checksums = false;
-	return acpi_parse(0, &ai) == 0 && ai.ncpus == 4 && ai.nioapics == 1 &&
+	return acpi_parse(0, &ai) == 0 && ai.ncpus == 3 && ai.ncpus_hotplug == 1 && ai.nioapics == 1 &&
 	       ai.niso == 2 && ai.s5_valid && ai.s5_slp_typa == 5 &&
 	       ai.hpet_addr == 0xfed00000 && ai.lapic_addr == 0xfee00000;
 }
