@@ -111,7 +111,14 @@ $(BUILD)/libc/gen/syscall_table.o: $(BUILD)/libc/gen/syscall_table.c
 
 MUSL_MAKE = $(MAKE) -s -C $(MUSL) -f $(abspath $(MUSL_SRC))/Makefile \
 	MUSL_SRC=$(abspath $(MUSL_SRC)) SKIFF_ROOT=$(abspath .) SKIFF_GEN=$(abspath $(MUSL)/gen)
-$(MUSL)/config.mak: $(MUSL_SRC)/.skiff-fetched
+# Skiff's patches to musl (libc/musl/patches, each with its reason), applied
+# once to the fetched tree; a changed patch needs a fresh tree.
+MUSL_PATCHES := $(sort $(wildcard libc/musl/patches/*.patch))
+$(MUSL_SRC)/.skiff-patched: $(MUSL_SRC)/.skiff-fetched $(MUSL_PATCHES)
+	@if [ -e $@ ]; then echo "musl's patches changed: rm -rf $(MUSL_SRC) $(MUSL) and build again" >&2; exit 1; fi
+	for p in $(MUSL_PATCHES); do patch -d $(MUSL_SRC) -p1 --forward --quiet < $$p || exit 1; done
+	touch $@
+$(MUSL)/config.mak: $(MUSL_SRC)/.skiff-patched
 	@mkdir -p $(MUSL)
 	echo 'include $(abspath libc/musl/config.mak)' > $@
 # A change of how syscalls are called rebuilds all of musl (about 30 s).

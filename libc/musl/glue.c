@@ -7,8 +7,13 @@
  * takes.  The kernel functions they call are in libc/thread.c.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include "pthread_impl.h"
+
+/* syscall_arch.h reads the cancellation flag at this offset. */
+_Static_assert(offsetof(struct pthread, cancel) == SKIFF_PTHREAD_CANCEL,
+	       "struct pthread changed: update SKIFF_PTHREAD_CANCEL in libc/musl/syscall_arch.h");
 
 long libc_clone(int (*fn)(void *), void *stack, unsigned long flags, void *arg,
 		int *ptid, void *tls, int *ctid);

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #define NTHREADS 4
 #define ROUNDS 20000
@@ -82,6 +84,15 @@ static void *recurse(void *arg)
 	return (void *)deep((int)(long)arg);
 }
 
+/* Cancellation at a blocking cancellation point: the thread ends there. */
+static void *sleeps_long(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { 30, 0 };
+	nanosleep(&ts, NULL);
+	return (void *)1;                   /* not reached once cancelled */
+}
+
 static void *detached(void *arg)
 {
 	return arg;
@@ -137,6 +148,13 @@ int main(void)
 		reused += (long)r;
 	}
 	printf("own stack reused: %ld\n", reused);
+
+	void *cancelled;
+	pthread_create(&p, NULL, sleeps_long, NULL);
+	usleep(20000);
+	pthread_cancel(p);
+	pthread_join(p, &cancelled);
+	printf("cancelled in nanosleep: %d\n", cancelled == PTHREAD_CANCELED);
 
 	pthread_attr_t a;
 	pthread_attr_init(&a);
