@@ -280,6 +280,9 @@ $(BUILD)/unit/test_elf: $(UNIT_SRC_elf)
 $(BUILD)/unit/test_path: $(UNIT_SRC_path)
 $(BUILD)/unit/test_rq: $(UNIT_SRC_rq)
 $(BUILD)/unit/test_timerq: $(UNIT_SRC_timerq)
+UNIT_SRC_fd := fs/fd.c fs/file.c tests/unit/host_kernel.c
+UNIT_DEFS_fd := -pthread
+$(BUILD)/unit/test_fd: $(UNIT_SRC_fd) tests/unit/host_kernel.h
 
 # --- third-party sources: Debian source packages, fetched at build time, never
 # committed.  lwIP stays pristine (Debian's patches change its core files);

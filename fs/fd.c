@@ -76,7 +76,9 @@ static void set_bit_to(uint64_t *map, int i, bool on)
 /* The lowest descriptor >= min that is free, or -EMFILE; table_lock held. */
 static int lowest_free(int min)
 {
-	for (int fd = min; fd < soft_limit; ) {
+	int limit = fd_limit();
+
+	for (int fd = min; fd < limit; ) {
 		struct fd_chunk *c = chunk_for(fd);
 		int i = fd % FD_PER_CHUNK;
 
@@ -85,7 +87,7 @@ static int lowest_free(int min)
 		uint64_t free_bits = ~c->used[i / 64] & (~0ULL << (i % 64));
 		if (free_bits) {
 			int found = fd - i % 64 + __builtin_ctzll(free_bits);
-			return found < soft_limit ? found : -EMFILE;
+			return found < limit ? found : -EMFILE;
 		}
 		fd += 64 - i % 64;
 	}
@@ -123,7 +125,7 @@ int fd_install_at(struct file *f, int fd, bool cloexec)
 {
 	struct file *old = NULL;
 
-	if (fd < 0 || fd >= soft_limit)
+	if (fd < 0 || fd >= fd_limit())
 		return -EBADF;
 	WITH_LOCK(&table_lock) {
 		if (!chunk_for(fd))
