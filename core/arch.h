@@ -63,7 +63,7 @@ int arch_smp_start(void);           /* starts every CPU in the MADT; returns how
 unsigned int arch_ncpus_possible(void);
 
 /* Time (arch/x86_64/time.c). */
-uint64_t arch_clock_ns(void);       /* monotonic nanoseconds since boot */
+/* arch_clock_ns(): monotonic nanoseconds since boot (inline: arch_defs.h). */
 uint64_t arch_boot_tsc(void);       /* TSC at the first kernel instruction */
 uint64_t arch_tsc_to_ns(uint64_t tsc_delta);
 uint64_t arch_tsc_khz(void);

@@ -23,9 +23,11 @@
 #define CALIBRATE_APIC_NS 100000ULL    /* LAPIC timer against the TSC */
 #define MAX_TIMER_NS    (3600ULL * 1000000000ULL)   /* arm at most an hour ahead */
 
+/* ns per TSC tick, 32.32 fixed point: ns since boot = (tsc - boot_tsc) *
+ * arch_tsc_mult >> 32 (arch_clock_ns, inline in arch_defs.h). */
+uint64_t arch_tsc_mult;
+
 static struct {
-	uint64_t mult;                     /* ns per TSC tick, 32.32 fixed point:
-					      ns since boot = (tsc - boot_tsc) * mult >> 32 */
 	uint64_t inv_mult;                 /* TSC ticks per ns, 32.32 fixed point */
 	uint64_t tsc_khz;
 	const char *source;
@@ -40,7 +42,7 @@ static void (*timer_handler)(void);
 /* Set once, at boot, before any other CPU reads the clock. */
 static void set_rate(uint64_t tsc_hz)
 {
-	clk.mult = (1000000000ULL << 32) / tsc_hz;          /* fits: 2^62 / hz */
+	arch_tsc_mult = (1000000000ULL << 32) / tsc_hz;     /* fits: 2^62 / hz */
 	/* (hz << 32) / 1e9 without a 128-bit division (the kernel has no libgcc) */
 	clk.inv_mult = ((tsc_hz / 1000000000ULL) << 32) +
 		       ((tsc_hz % 1000000000ULL) << 32) / 1000000000ULL;
@@ -49,12 +51,7 @@ static void set_rate(uint64_t tsc_hz)
 
 uint64_t arch_tsc_to_ns(uint64_t d)
 {
-	return (uint64_t)(((unsigned __int128)d * clk.mult) >> 32);
-}
-
-uint64_t arch_clock_ns(void)
-{
-	return arch_tsc_to_ns(arch_tsc() - boot_tsc);
+	return (uint64_t)(((unsigned __int128)d * arch_tsc_mult) >> 32);
 }
 
 uint64_t arch_tsc_khz(void)

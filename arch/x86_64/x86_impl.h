@@ -76,7 +76,6 @@ void arch_signal_deliver(struct trap_frame *f, void *fpu);
 bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr);
 
 /* entry.S */
-extern uint64_t boot_tsc;
 extern uint32_t fpu_use_xsave;      /* read by entry.S */
 extern uint64_t fpu_copy_size;      /* bytes of FPU state copied when preempting */
 extern char trap_stubs[];           /* 256 stubs, 16 bytes apart */
