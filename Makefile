@@ -46,6 +46,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 KERNEL_SRC := $(wildcard arch/x86_64/*.c arch/x86_64/*.S core/*.c sched/*.c fs/*.c libc/*.c loader/*.c)
 LIBC_OBJ := $(BUILD)/libc/gen/syscall_table.o \
 	$(patsubst %,$(BUILD)/%.o,$(wildcard libc/musl/*.c libc/musl/*.S))
+LIBC_OBJ += $(BUILD)/vdso/vdso_image.o
 LIBC_A := $(MUSL)/lib/libc.a
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC)) $(LIBC_OBJ)
@@ -142,6 +143,23 @@ $(BUILD)/libc/musl/%.c.o: libc/musl/%.c $(MUSL)/lib/libc.a
 $(BUILD)/libc/musl/%.S.o: libc/musl/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
+
+# --- the vDSO for unmodified binaries (arch/x86_64/vdso): a small shared
+# object, linked into the kernel as data; where its entry table lies in it
+# comes from its symbol table ---
+VDSO_SRC := arch/x86_64/vdso
+$(BUILD)/vdso/vdso.so: $(VDSO_SRC)/vdso.c $(VDSO_SRC)/vdso.lds $(VDSO_SRC)/vdso.map
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -fPIC -fno-asynchronous-unwind-tables -fcf-protection=none -fno-stack-protector \
+		-nostdlib -shared -Wl,-T,$(VDSO_SRC)/vdso.lds -Wl,--version-script=$(VDSO_SRC)/vdso.map \
+		-Wl,--hash-style=both -Wl,-soname=linux-vdso.so.1 -Wl,--build-id=none -o $@ $<
+	@if readelf -rW $@ | grep -q 'R_X86'; then echo "vdso.so: relocations" >&2; exit 1; fi
+$(BUILD)/vdso/vdso_image.S: $(BUILD)/vdso/vdso.so
+	{ echo '	.section .rodata'; echo '	.balign 4096'; \
+	  echo '	.globl vdso_image, vdso_image_end, vdso_entries_offset'; \
+	  echo 'vdso_image: .incbin "$(abspath $<)"'; echo 'vdso_image_end:'; echo '	.balign 8'; \
+	  echo "vdso_entries_offset: .quad 0x$$($(NM) $< | awk '$$3 == "skiff_vdso_entries" { print $$1 }')"; \
+	} > $@
 
 # --- linking: twice, the second time with the symbol table (core/ksym.c) ---
 $(BUILD)/ksyms-empty.S: scripts/ksyms

@@ -31,6 +31,7 @@
 #include "core/mm.h"
 #include "fs/fs.h"
 #include "libc/libc.h"
+#include "libc/syscall.h"
 
 #define PAGE ELF_PAGE_SIZE
 #define NAUX 20
@@ -43,6 +44,7 @@ struct load {
 	uint64_t bias;
 	bool mapped, stack_mapped;
 	uintptr_t stack_lo;             /* lowest usable stack byte (guard below) */
+	uintptr_t vdso;                 /* where the vDSO was put (AT_SYSINFO_EHDR) */
 };
 
 static int fail(const struct load *ld, int status, const char *why)
@@ -323,7 +325,7 @@ static uintptr_t build_stack(struct load *ld, int argc, char **argv, int *err)
 		{ AT_BASE, 0 }, { AT_FLAGS, 0 }, { AT_ENTRY, p->entry + ld->bias },
 		{ AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 }, { AT_SECURE, 0 },
 		{ AT_RANDOM, at_random }, { AT_HWCAP2, 0 }, { AT_EXECFN, execfn },
-		{ AT_PLATFORM, platform }, { AT_NULL, 0 },
+		{ AT_PLATFORM, platform }, { AT_SYSINFO_EHDR, ld->vdso }, { AT_NULL, 0 },
 	};
 	BUILD_ASSERT(ARRAY_SIZE(aux) <= NAUX);
 	size_t n = 1 + (size_t)argc + 1 + (size_t)envc + 1 + 2 * ARRAY_SIZE(aux);
@@ -339,6 +341,35 @@ static uintptr_t build_stack(struct load *ld, int argc, char **argv, int *err)
 	free(strs);
 	*err = w.err;
 	return w.err ? 0 : w.sp;
+}
+
+/* --- the vDSO (arch/x86_64/vdso): time without the SYSCALL instruction --- */
+
+extern const char vdso_image[], vdso_image_end[];
+extern const uint64_t vdso_entries_offset;
+long sys_clock_gettime(long, long), sys_gettimeofday(long, long), sys_time(long);
+long sys_getcpu(long, long, long);
+
+/* A copy of the image with its table of kernel functions filled in, then
+ * read-only and executable.  Without memory the program gets no vDSO and
+ * its libc falls back to system calls. */
+static void map_vdso(struct load *ld)
+{
+	size_t size = (size_t)(vdso_image_end - vdso_image);
+	long at = vm_mmap(0, size, VM_PROT_READ | VM_PROT_WRITE, VM_MAP_PRIVATE | VM_MAP_ANONYMOUS);
+	const void *entries[] = {
+		(void *)sys_clock_gettime, (void *)sys_gettimeofday, (void *)sys_time, (void *)sys_getcpu,
+	};
+
+	if (at < 0)
+		return;
+	if (copy_to_user((void *)at, vdso_image, size) ||
+	    copy_to_user((void *)(at + vdso_entries_offset), entries, sizeof(entries)) ||
+	    vm_mprotect((uintptr_t)at, size, VM_PROT_READ | VM_PROT_EXEC)) {
+		vm_munmap((uintptr_t)at, size);
+		return;
+	}
+	ld->vdso = (uintptr_t)at;
 }
 
 /* --- the whole --- */
@@ -373,6 +404,7 @@ int loader_run(const char *path, int argc, char **argv)
 		return load_fail(&ld, err, "cannot protect its segments");
 	if ((err = map_stack(&ld)))
 		return load_fail(&ld, err, "cannot map its stack");
+	map_vdso(&ld);
 	sp = build_stack(&ld, argc, argv, &err);
 	if (!sp)
 		return load_fail(&ld, err, "arguments and environment too large");
