@@ -16,6 +16,7 @@ __noreturn void libc_exit_group(int status);
 /* The application thread with this tid, held (it cannot end) until
  * libc_thread_put(); NULL if there is none. */
 struct thread *libc_thread_by_tid(int tid);
+bool libc_for_some_thread(bool (*fn)(struct thread *t, void *arg), void *arg);
 void libc_thread_put(struct thread *t);
 /* munmap(2) of the caller's own stack, done at its exit instead: true if
  * so (false: unmap now). */

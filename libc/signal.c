@@ -103,8 +103,15 @@ static struct mutex actions_lock = MUTEX_INIT;
 struct sig_thread {
 	struct ksiginfo info[NSIG_LINUX + 1];   /* for each pending signal */
 	struct kstack altstack;
-	bool on_altstack;
 };
+
+/* Whether sp is on the alternate stack (a range, not a flag: a handler
+ * may leave by siglongjmp). */
+static bool on_altstack(const struct sig_thread *s, uintptr_t sp)
+{
+	return s->altstack.ss_size && sp > s->altstack.ss_sp &&
+	       sp <= s->altstack.ss_sp + s->altstack.ss_size;
+}
 
 /* The thread's extra state, made on first need (a thread that never meets
  * a signal costs nothing). */
@@ -189,15 +196,30 @@ SYSCALL_DEFINE2(tkill, int, tid, int, sig)
 	return sys_tgkill(libc_pid(), tid, sig);
 }
 
+static bool takes(struct thread *t, void *arg)
+{
+	int sig = *(int *)arg;
+
+	if (thread_libc(t)->sig_blocked & SIG_BIT(sig))
+		return false;
+	send_to_thread(t, sig);
+	return true;
+}
+
 SYSCALL_DEFINE2(kill, int, pid, int, sig)
 {
 	if (!valid(sig) && sig != 0)
 		return -EINVAL;
 	if (pid != libc_pid() && pid != 0 && pid != -1)
 		return -ESRCH;
-	/* A process-directed signal: the caller takes it unless it blocks it
-	 * (then another thread would; the caller keeps it pending). */
-	return send_to_thread(thread_self(), sig);
+	if (sig == 0 || ignored(sig))
+		return 0;
+	/* A process-directed signal: the caller takes it, else the first
+	 * thread that does not block it; if all do, it waits on the caller. */
+	if (!(thread_libc(thread_self())->sig_blocked & SIG_BIT(sig)) ||
+	    !libc_for_some_thread(takes, &sig))
+		return send_to_thread(thread_self(), sig);
+	return 0;
 }
 
 /* --- actions and masks --- */
@@ -335,12 +357,14 @@ SYSCALL_DEFINE2(sigaltstack, const struct kstack *, ss, struct kstack *, old)
 
 	if (!s)
 		return -ENOMEM;
+	bool on = on_altstack(s, arch_stack_pointer());
+
 	prev = s->altstack;
-	prev.ss_flags = s->on_altstack ? SS_ONSTACK : (prev.ss_size ? 0 : SS_DISABLE);
+	prev.ss_flags = on ? SS_ONSTACK : (prev.ss_size ? 0 : SS_DISABLE);
 	if (ss) {
 		if (copy_from_user(&n, ss, sizeof(n)))
 			return -EFAULT;
-		if (s->on_altstack)
+		if (on)
 			return -EPERM;
 		if (n.ss_flags & ~SS_DISABLE)
 			return -EINVAL;
@@ -411,24 +435,31 @@ static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc)
 	l->sig_blocked |= act.mask | ((act.flags & SA_NODEFER) ? 0 : SIG_BIT(sig));
 	l->sig_blocked &= ~UNBLOCKABLE;
 
-	/* The stack the handler runs on: the alternate one if asked for; else,
-	 * when a trap brought us onto the kernel stack, the interrupted app
-	 * stack below its red zone; else (a system call's return) this one. */
+	/* The stack the handler runs on: the alternate one if asked for and
+	 * not already on it; else, when a trap brought us onto the kernel
+	 * stack from another, that one below its red zone; else this one. */
+	struct thread *me = thread_self();
 	struct handler_call call = { act.handler, sig, info, &uc };
-	uintptr_t top = 0;
-	bool alt = (act.flags & SA_ONSTACK) && s->altstack.ss_size && !s->on_altstack;
-	if (alt)
+	uintptr_t sp = sc ? sc->rsp : arch_stack_pointer(), top = 0, lo = 0;
+	if ((act.flags & SA_ONSTACK) && s->altstack.ss_size && !on_altstack(s, sp)) {
+		lo = s->altstack.ss_sp;
 		top = s->altstack.ss_sp + s->altstack.ss_size;
-	else if (sc && l->app_stack_hi && sc->rsp <= l->app_stack_hi && sc->rsp > l->app_stack_lo)
+	} else if (sc && !thread_on_kernel_stack(me, sc->rsp)) {
 		top = sc->rsp - 128;
-	if (top) {
-		uintptr_t saved = l->trap_stack;
-
+	}
+	if (top && thread_on_kernel_stack(me, arch_stack_pointer()) &&
+	    l->handler_depth < ARRAY_SIZE(l->handlers)) {
+		/* The kernel stack from here up stays in use while the handler
+		 * runs; it is noted so that a handler that never returns (it
+		 * siglongjmps) gives it back (sched_trap_copy_base). */
+		l->handlers[l->handler_depth++] = (struct sig_handler_frame){
+			.lo = lo, .hi = top, .saved_trap_stack = l->trap_stack,
+		};
 		l->trap_stack = arch_stack_pointer() - 64;
-		s->on_altstack = alt;
 		arch_call_on_stack((void *)(top & ~15UL), call_handler, &call);
-		s->on_altstack = false;
-		l->trap_stack = saved;
+		l->trap_stack = l->handlers[--l->handler_depth].saved_trap_stack;
+	} else if (top && !thread_on_kernel_stack(me, arch_stack_pointer())) {
+		arch_call_on_stack((void *)(top & ~15UL), call_handler, &call);   /* the altstack */
 	} else {
 		call_handler(&call);
 	}

@@ -39,17 +39,25 @@ static struct app_thread {
 } *table;
 static size_t table_len, table_cap;
 
+/* Room for one more entry; table_lock held. */
+static int table_make_room(void)
+{
+	if (table_len == table_cap) {
+		size_t cap = table_cap ? 2 * table_cap : 16;
+		struct app_thread *n = realloc(table, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		table = n;
+		table_cap = cap;
+	}
+	return 0;
+}
+
 static int table_add(int tid, struct thread *t)
 {
 	WITH_LOCK(&table_lock) {
-		if (table_len == table_cap) {
-			size_t cap = table_cap ? 2 * table_cap : 16;
-			struct app_thread *n = realloc(table, cap * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			table = n;
-			table_cap = cap;
-		}
+		if (table_make_room())
+			return -ENOMEM;
 		table[table_len++] = (struct app_thread){ .tid = tid, .t = t };
 	}
 	return 0;
@@ -92,6 +100,19 @@ bool libc_unmap_at_exit(uintptr_t base, size_t len)
 		}
 	}
 	return done;
+}
+
+/* fn(t, arg) for application threads until it returns true; the table
+ * is held meanwhile, so no thread ends.  True if fn did. */
+bool libc_for_some_thread(bool (*fn)(struct thread *t, void *arg), void *arg)
+{
+	WITH_LOCK(&table_lock) {
+		for (size_t i = 0; i < table_len; i++) {
+			if (fn(table[i].t, arg))
+				return true;
+		}
+	}
+	return false;
 }
 
 struct thread *libc_thread_by_tid(int tid)
@@ -169,18 +190,17 @@ static void clone_entry(void *p)
 	uintptr_t lo, hi;
 
 	free(p);
-	l->tid = cs.tid;
-	if (table_add(cs.tid, thread_self()))
-		end_thread(-ENOMEM);
+	l->tid = cs.tid;                        /* in the table already: start_thread */
 	l->clear_tid = cs.clear_tid;
 	if (cs.tls)
 		thread_set_tls(cs.tls);
-	/* The stack musl mapped, from its lowest address to the top it gave,
-	 * for the trap paths; this kernel stack below here is theirs. */
+	/* This kernel stack, below here, is the trap paths' while the thread
+	 * runs on the stack it was given; musl's mapping, if it is one, is
+	 * what the syscall layer touches ahead (libc/syscall.h). */
+	l->trap_stack = arch_stack_pointer() - 256;
 	if (vm_find(cs.stack - 1, &lo, &hi) == 0) {
 		l->app_stack_lo = lo;
 		l->app_stack_hi = cs.stack;
-		l->trap_stack = arch_stack_pointer() - 256;
 	}
 	if (!cs.fn) {                           /* the raw call: return from it, with 0 */
 		cs.frame.rax = 0;
@@ -222,14 +242,23 @@ static long start_thread(int (*fn)(void *), void *stack, unsigned long flags, vo
 		free(cs);
 		return -EFAULT;
 	}
-	__atomic_fetch_add(&app_threads, 1, __ATOMIC_RELAXED);
-	t = thread_create(clone_entry, cs,
-			  &THREAD_ATTR(.name = "app", .stack_size = KERNEL_STACK, .detached = true,
-				       .own_tls = true));
-	if (IS_ERR(t)) {
-		__atomic_fetch_sub(&app_threads, 1, __ATOMIC_RELAXED);
-		free(cs);
-		return PTR_ERR(t);
+	/* In the table before clone returns (pthread_kill may follow at once),
+	 * and before the thread can end (that takes the table's lock). */
+	WITH_LOCK(&table_lock) {
+		if (table_make_room()) {
+			free(cs);
+			return -ENOMEM;
+		}
+		__atomic_fetch_add(&app_threads, 1, __ATOMIC_RELAXED);
+		t = thread_create(clone_entry, cs,
+				  &THREAD_ATTR(.name = "app", .stack_size = KERNEL_STACK,
+					       .detached = true, .own_tls = true));
+		if (IS_ERR(t)) {
+			__atomic_fetch_sub(&app_threads, 1, __ATOMIC_RELAXED);
+			free(cs);
+			return PTR_ERR(t);
+		}
+		table[table_len++] = (struct app_thread){ .tid = tid, .t = t };
 	}
 	return tid;
 }
@@ -500,6 +529,8 @@ static int futex_deadline(int op, const struct __kernel_timespec *ut, uint64_t *
 		return -EFAULT;
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 		return -EINVAL;
+	if ((uint64_t)ts.tv_sec > UINT64_MAX / 1000000000 / 2)
+		ts.tv_sec = (long long)(UINT64_MAX / 1000000000 / 2);   /* far enough: forever */
 	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 	if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT)
 		*deadline = arch_clock_ns() + ns;       /* relative */

@@ -360,10 +360,6 @@ void preempt_enable(void)
 	}
 }
 
-/* How far below an app stack's lowest page a thread's stack pointer may
- * be and still count as on it (an overflow into its guard, say). */
-#define STACK_SLACK (64 * 1024)
-
 /* Asked by the interrupt return path (arch): should the interrupted thread
  * give up its CPU now?  Boot threads (main, the APs' idle) have no recorded stack: trusted. */
 bool sched_stack_has_room(uintptr_t low)
@@ -373,17 +369,22 @@ bool sched_stack_has_room(uintptr_t low)
 	return !t || !t->stack || low >= (uintptr_t)t->stack;
 }
 
-static bool on_app_stack(const struct thread *t, uintptr_t rsp)
-{
-	return t && t->libc.app_stack_hi && rsp <= t->libc.app_stack_hi &&
-	       rsp + STACK_SLACK >= t->libc.app_stack_lo;
-}
-
 uintptr_t sched_trap_copy_base(uintptr_t rsp)
 {
 	struct thread *t = thread_self();
+	struct thread_libc *l;
 
-	return on_app_stack(t, rsp) ? t->libc.trap_stack : rsp - 128;
+	if (!t || thread_on_kernel_stack(t, rsp))
+		return rsp - 128;               /* below the red zone */
+	l = &t->libc;
+	while (l->handler_depth) {              /* handlers left by siglongjmp */
+		struct sig_handler_frame *h = &l->handlers[l->handler_depth - 1];
+		if (rsp > h->lo && rsp <= h->hi)     /* at its start, rsp is hi */
+			break;
+		l->trap_stack = h->saved_trap_stack;
+		l->handler_depth--;
+	}
+	return l->trap_stack ? l->trap_stack : rsp - 128;
 }
 
 unsigned int sched_thread_preempt_count(void)

@@ -47,17 +47,25 @@ struct thread_attr {
 
 /* What the system-call layer (libc/) keeps for each thread; the scheduler
  * reads the stack fields.  An application thread runs on a stack its libc
- * allocated (the app stack, demand-paged like any mapping) and keeps a
- * small kernel stack of its own: an interrupt or fault taken on the app
- * stack copies the interrupted state onto the kernel stack, below
- * trap_stack, never onto the app stack, whose next page may not be there
- * yet (sched_trap_copy_base). */
+ * allocated (the app stack, demand-paged like any mapping), or one the
+ * program gave it, and keeps a small kernel stack of its own: an interrupt
+ * or fault taken anywhere but on the kernel stack copies the interrupted
+ * state onto the kernel stack, below trap_stack, never onto the stack it
+ * interrupted, whose next page may not be there yet (sched_trap_copy_base).
+ * A signal handler started from the kernel stack lowers trap_stack for its
+ * duration; one that never returns (siglongjmp) is noticed at the next trap
+ * by the stack pointer having left its range, and its part is given back. */
 struct thread_libc {
 	int tid;                    /* Linux thread id; 0: none given yet */
 	uint32_t *clear_tid;        /* set_tid_address / CLONE_CHILD_CLEARTID */
 	uintptr_t app_stack_lo, app_stack_hi;   /* 0, 0: on the kernel stack only */
 	uintptr_t trap_stack;       /* on the kernel stack: below it is free while
-	                             * the thread runs on its app stack */
+	                             * the thread runs on any other stack */
+	struct sig_handler_frame {  /* handlers run from the kernel stack, innermost last */
+		uintptr_t lo, hi;       /* the stack range the handler runs in */
+		uintptr_t saved_trap_stack;
+	} handlers[4];
+	unsigned int handler_depth;
 	uint64_t sig_pending;       /* bit n-1: signal n is pending; atomic */
 	uint64_t sig_blocked;       /* the signal mask; the thread itself */
 	void *sig;                  /* more signal state (libc/signal.c) */

@@ -133,7 +133,10 @@ static void exception_leave(struct arch_cpu *a)
 uintptr_t trap_preempt_prepare(struct trap_frame *f, const void *fpu)
 {
 	uintptr_t below, fpu_copy;
-	bool fault = f->vector < 32 && this_cpu()->arch.fault_pending;
+	/* The fault defer_fault() noted (an NMI or machine check arriving in
+	 * between is not it). */
+	bool fault = f->vector < 32 && f->vector != 2 && f->vector != 18 &&
+		     this_cpu()->arch.fault_pending;
 
 	if (!fault && (f->vector < 32 || !(f->rflags & (1 << 9)) ||
 		       !(sched_preempt_wanted() || arch_signal_wanted(f))))
@@ -233,22 +236,27 @@ void trap_in_thread(void *fpu_copy)
 	struct trap_frame *frame = (struct trap_frame *)((char *)fpu_copy + fpu_copy_size);
 	struct arch_cpu *a = &this_cpu()->arch;
 	uint64_t addr = a->fault_addr, rip = a->fault_rip, rbp = a->fault_rbp, rsp = a->fault_rsp;
-	unsigned int access = a->fault_access;
+	unsigned int access = a->fault_access, vector = a->fault_vector;
 	int err;
 
+	/* From here on the thread may sleep and move: the fault is in locals,
+	 * and this_cpu() is asked again where it matters. */
 	if (!a->fault_pending) {
-		if (arch_signal_wanted(frame)) {
-			arch_irq_enable();
-			arch_signal_deliver(frame, fpu_copy);
-			arch_irq_disable();
-		}
-		sched_preempted();
+		/* A preemption; signals sent meanwhile are taken after it. */
+		do {
+			if (arch_signal_wanted(frame)) {
+				arch_irq_enable();
+				arch_signal_deliver(frame, fpu_copy);
+				arch_irq_disable();
+			}
+			sched_preempted();
+		} while (arch_signal_wanted(frame));
 		return;
 	}
 	a->fault_pending = false;
 	arch_irq_enable();
 	err = -EFAULT;
-	if (a->fault_vector == 14 && fault_handler && addr < USER_TOP)
+	if (vector == 14 && fault_handler && addr < USER_TOP)
 		err = fault_handler(addr, access, rip);
 	arch_irq_disable();
 	if (err == 0)
@@ -262,8 +270,8 @@ void trap_in_thread(void *fpu_copy)
 	arch_irq_disable();
 	if (caught)
 		return;                         /* resume where the handler says */
-	if (a->fault_vector != 14 || addr >= USER_TOP) {       /* not the VM layer's */
-		exception_enter(a);
+	if (vector != 14 || addr >= USER_TOP) {       /* not the VM layer's */
+		exception_enter(&this_cpu()->arch);
 		exception_report(frame);
 	}
 	printk("\nskiff: fatal page fault at %016lx (%s%s), error %d\n", addr,
