@@ -154,6 +154,10 @@ struct arch_signal_hooks {
 	bool (*catches)(int sig);       /* a handler would take a fault's sig */
 };
 void arch_set_signal_hooks(const struct arch_signal_hooks *hooks);
+/* A SYSCALL-instruction caller's registers as a signal context, and back
+ * (a handler may change where the call returns to). */
+void arch_syscall_frame_to_sigcontext(const struct arch_syscall_frame *f, struct sigcontext *sc);
+void arch_sigcontext_to_syscall_frame(const struct sigcontext *sc, struct arch_syscall_frame *f);
 bool arch_in_app_text(uintptr_t rip);
 
 /* Ending the VM (arch/x86_64/power.c): status 0..255, or panic. */

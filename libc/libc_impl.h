@@ -22,11 +22,9 @@ void libc_thread_put(struct thread *t);
  * so (false: unmap now). */
 bool libc_unmap_at_exit(uintptr_t base, size_t len);
 
-/* signal.c: delivery in the calling thread (sc: the interrupted context,
- * or NULL at a system call's return). */
-struct sigcontext;
+/* signal.c: delivery in the calling thread, at a system call's return. */
 void libc_signal_init(void);
-void libc_signal_deliver(struct sigcontext *sc);
+void libc_signal_deliver(void);
 void libc_raise(int sig);               /* to the calling thread (ignored if ignored) */
 int libc_sigmask_push(const uint64_t *umask, uint64_t *saved);   /* the p*-calls' mask */
 long libc_sigmask_pop(uint64_t saved, long ret);

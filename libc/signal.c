@@ -311,7 +311,7 @@ SYSCALL_DEFINE2(rt_sigsuspend, const uint64_t *, set, size_t, setsize)
 		sched_wait();
 	}
 	/* The handler runs with the suspend mask; afterwards the old one. */
-	libc_signal_deliver(NULL);
+	libc_signal_deliver();
 	l->sig_blocked = saved;
 	return -EINTR;
 }
@@ -338,7 +338,7 @@ long libc_sigmask_pop(uint64_t saved, long ret)
 	struct thread_libc *l = thread_libc(thread_self());
 
 	if (ret == -EINTR)
-		libc_signal_deliver(NULL);
+		libc_signal_deliver();
 	l->sig_blocked = saved;
 	return ret;
 }
@@ -409,9 +409,10 @@ static long call_handler(void *p)
 }
 
 /* Runs one signal's action in the calling thread; sc is the context it
- * interrupted (NULL: a system call's return), updated from the handler's
- * ucontext. */
-static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc)
+ * interrupted, updated from the handler's ucontext: a trap's (trap: the
+ * handler may go back to the interrupted stack), or a system call's
+ * caller's (the SYSCALL instruction's frame), or NULL. */
+static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc, bool trap)
 {
 	struct thread_libc *l = thread_libc(thread_self());
 	struct sig_thread *s = l->sig;
@@ -444,7 +445,7 @@ static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc)
 	if ((act.flags & SA_ONSTACK) && s->altstack.ss_size && !on_altstack(s, sp)) {
 		lo = s->altstack.ss_sp;
 		top = s->altstack.ss_sp + s->altstack.ss_size;
-	} else if (sc && !thread_on_kernel_stack(me, sc->rsp)) {
+	} else if (trap && sc && !thread_on_kernel_stack(me, sc->rsp)) {
 		top = sc->rsp - 128;
 	}
 	if (top && thread_on_kernel_stack(me, arch_stack_pointer()) &&
@@ -468,7 +469,7 @@ static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc)
 		*sc = uc.uc_mcontext;
 }
 
-void libc_signal_deliver(struct sigcontext *sc)
+static void deliver(struct sigcontext *sc, bool trap)
 {
 	struct thread_libc *l = thread_libc(thread_self());
 	uint64_t ready;
@@ -478,13 +479,36 @@ void libc_signal_deliver(struct sigcontext *sc)
 		struct ksiginfo info = ((struct sig_thread *)l->sig)->info[sig];
 
 		__atomic_fetch_and(&l->sig_pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
-		run_action(sig, &info, sc);
+		run_action(sig, &info, sc, trap);
 	}
+}
+
+/* The trap path's hook: sc is what the interrupt or fault interrupted. */
+static void deliver_at_trap(struct sigcontext *sc)
+{
+	deliver(sc, true);
+}
+
+/* At a system call's return: the handlers see (and may change) the
+ * caller's registers when it came by the SYSCALL instruction; a direct
+ * call has no such frame, and they see none. */
+void libc_signal_deliver(void)
+{
+	struct arch_syscall_frame *f = thread_libc(thread_self())->syscall_frame;
+	struct sigcontext sc;
+
+	if (!f) {
+		deliver(NULL, false);
+		return;
+	}
+	arch_syscall_frame_to_sigcontext(f, &sc);
+	deliver(&sc, false);
+	arch_sigcontext_to_syscall_frame(&sc, f);
 }
 
 long libc_syscall_return_slow(long ret)
 {
-	libc_signal_deliver(NULL);
+	libc_signal_deliver();
 	return ret;
 }
 
@@ -505,13 +529,13 @@ static bool hook_fault(int sig, int code, uintptr_t addr, struct sigcontext *sc)
 	if (!hook_catches(sig) || !sig_state(thread_self()))
 		return false;
 	struct ksiginfo info = { .si_signo = sig, .si_code = code, .fault = { addr } };
-	run_action(sig, &info, sc);
+	run_action(sig, &info, sc, true);
 	return true;
 }
 
 static const struct arch_signal_hooks hooks = {
 	.pending = hook_pending,
-	.deliver = libc_signal_deliver,
+	.deliver = deliver_at_trap,
 	.fault = hook_fault,
 	.catches = hook_catches,
 };

@@ -52,7 +52,7 @@ static void to_sigcontext(const struct trap_frame *f, void *fpu, struct sigconte
 
 /* What a handler may change: the general registers, the instruction and
  * stack pointers, and the arithmetic flags (not IF, not the privilege). */
-#define USER_FLAGS 0xcd5UL                      /* CF PF AF ZF SF TF DF OF */
+#define USER_FLAGS 0xcd5UL                      /* CF PF AF ZF SF DF OF: not TF, in ring 0 */
 
 static void from_sigcontext(const struct sigcontext *sc, struct trap_frame *f)
 {
@@ -61,6 +61,26 @@ static void from_sigcontext(const struct sigcontext *sc, struct trap_frame *f)
 	f->rdi = sc->rdi, f->rsi = sc->rsi, f->rbp = sc->rbp, f->rbx = sc->rbx;
 	f->rdx = sc->rdx, f->rax = sc->rax, f->rcx = sc->rcx, f->rsp = sc->rsp;
 	f->rip = sc->rip;
+	f->rflags = (f->rflags & ~USER_FLAGS) | (sc->eflags & USER_FLAGS);
+}
+
+void arch_syscall_frame_to_sigcontext(const struct arch_syscall_frame *f, struct sigcontext *sc)
+{
+	*sc = (struct sigcontext){
+		.r8 = f->r8, .r9 = f->r9, .r10 = f->r10, .r12 = f->r12, .r13 = f->r13,
+		.r14 = f->r14, .r15 = f->r15, .rdi = f->rdi, .rsi = f->rsi, .rbp = f->rbp,
+		.rbx = f->rbx, .rdx = f->rdx, .rax = f->rax, .rsp = f->rsp, .rip = f->rip,
+		.eflags = f->rflags, .cs = GDT_KCODE, .ss = GDT_KDATA,
+		.rcx = f->rip, .r11 = f->rflags,        /* what SYSCALL put there */
+	};
+}
+
+void arch_sigcontext_to_syscall_frame(const struct sigcontext *sc, struct arch_syscall_frame *f)
+{
+	f->r8 = sc->r8, f->r9 = sc->r9, f->r10 = sc->r10, f->r12 = sc->r12;
+	f->r13 = sc->r13, f->r14 = sc->r14, f->r15 = sc->r15, f->rdi = sc->rdi;
+	f->rsi = sc->rsi, f->rbp = sc->rbp, f->rbx = sc->rbx, f->rdx = sc->rdx;
+	f->rax = sc->rax, f->rsp = sc->rsp, f->rip = sc->rip;
 	f->rflags = (f->rflags & ~USER_FLAGS) | (sc->eflags & USER_FLAGS);
 }
 

@@ -20,6 +20,8 @@
 
 #define USER_TOP 0x0000800000000000ULL
 
+static void shootdown(uintptr_t start, size_t len, bool lazy_too);
+
 static uint64_t prot_bits(unsigned int prot)
 {
 	uint64_t f = (prot & ARCH_PROT_EXEC) ? 0 : nx_bit;
@@ -68,7 +70,7 @@ static bool drop_empty_table(uint64_t *pd, uintptr_t base)
 	uint64_t table = *pd & PTE_ADDR;
 
 	*pd = 0;
-	arch_tlb_shootdown(base, HUGE_PAGE_SIZE);   /* no CPU may still walk it */
+	shootdown(base, HUGE_PAGE_SIZE, true);   /* no CPU may still walk it */
 	page_free(table, 0);
 	return true;
 }
@@ -227,6 +229,14 @@ void arch_tlb_lazy_leave(void)
 
 void arch_tlb_shootdown(uintptr_t start, size_t len)
 {
+	shootdown(start, len, false);
+}
+
+/* With lazy_too, lazy CPUs are interrupted as well: before a page table is
+ * freed, no CPU may keep a cached pointer to it (a speculative walk would
+ * read whatever the page holds next). */
+static void shootdown(uintptr_t start, size_t len, bool lazy_too)
+{
 	uint64_t targets = 0;                   /* CPUs interrupted (CONFIG_MAX_CPUS <= 64) */
 	unsigned int me;
 	uint64_t gen;
@@ -245,7 +255,7 @@ void arch_tlb_shootdown(uintptr_t start, size_t len)
 		if (i == me || !cpus[i].online)
 			continue;
 		__atomic_store_n(&stale[i], 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&lazy[i], __ATOMIC_SEQ_CST))
+		if (!lazy_too && __atomic_load_n(&lazy[i], __ATOMIC_SEQ_CST))
 			continue;                       /* it flushes when it leaves idle */
 		targets |= 1ULL << i;
 		arch_ipi_send(i);
