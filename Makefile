@@ -52,7 +52,7 @@ LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRC)) $(LIBC_OBJ)
 APP_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard $(APP)/*.c)) $(BUILD)/app_name.o
 TEST_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/kernel/*.c)) $(BUILD)/test_name.o
-BENCH_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard bench/kernel/*.c))
+BENCH_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard bench/kernel/*.c)) $(BUILD)/bench_name.o
 
 .PHONY: all run check iso bench unit clean deps
 all: $(BUILD)/kernel.elf
@@ -89,6 +89,10 @@ $(BUILD)/app_name.c: Makefile
 $(BUILD)/test_name.c: Makefile
 	@mkdir -p $(dir $@)
 	$(call image_meta,'ktest','') > $@
+
+$(BUILD)/bench_name.c: Makefile
+	@mkdir -p $(dir $@)
+	$(call image_meta,'sched-bench','') > $@
 
 $(BUILD)/%_name.o: $(BUILD)/%_name.c
 	$(CC) $(KCFLAGS) -c $< -o $@

@@ -13,7 +13,6 @@
 #include "sched/sched.h"
 #include "core/mm.h"
 
-const char app_name[] = "sched-bench";
 
 #define ROUNDS 20000
 
