@@ -101,6 +101,7 @@ static struct mutex actions_lock = MUTEX_INIT;
 
 /* Per thread, beyond the pending and blocked words in struct thread_libc. */
 struct sig_thread {
+	struct mutex post_lock;                 /* senders, one at a time */
 	struct ksiginfo info[NSIG_LINUX + 1];   /* for each pending signal */
 	struct kstack altstack;
 };
@@ -141,10 +142,14 @@ static int post(struct thread *t, int sig, const struct ksiginfo *info)
 
 	if (!s)
 		return -EAGAIN;
-	/* The info of a merged signal is the first one's. */
-	if (!(__atomic_load_n(&thread_libc(t)->sig_pending, __ATOMIC_ACQUIRE) & SIG_BIT(sig)))
-		s->info[sig] = *info;
-	__atomic_fetch_or(&thread_libc(t)->sig_pending, SIG_BIT(sig), __ATOMIC_RELEASE);
+	/* The info of a merged signal is the first one's.  Senders take turns
+	 * (two could both see the signal not pending); the receiver copies the
+	 * info before it clears the bit, so no sender writes it meanwhile. */
+	WITH_LOCK(&s->post_lock) {
+		if (!(__atomic_load_n(&thread_libc(t)->sig_pending, __ATOMIC_ACQUIRE) & SIG_BIT(sig)))
+			s->info[sig] = *info;
+		__atomic_fetch_or(&thread_libc(t)->sig_pending, SIG_BIT(sig), __ATOMIC_RELEASE);
+	}
 	thread_kick(t);
 	return 0;
 }

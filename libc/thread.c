@@ -170,6 +170,7 @@ struct clone_start {
 	uint64_t tls;                   /* 0: CLONE_SETTLS not given */
 	uint32_t *clear_tid;
 	int tid;
+	uint64_t sig_blocked;           /* the parent's signal mask, inherited */
 	struct arch_syscall_frame frame;   /* raw clone: the caller's registers */
 };
 
@@ -192,6 +193,7 @@ static void clone_entry(void *p)
 	free(p);
 	l->tid = cs.tid;                        /* in the table already: start_thread */
 	l->clear_tid = cs.clear_tid;
+	l->sig_blocked = cs.sig_blocked;
 	if (cs.tls)
 		thread_set_tls(cs.tls);
 	/* This kernel stack, below here, is the trap paths' while the thread
@@ -236,6 +238,7 @@ static long start_thread(int (*fn)(void *), void *stack, unsigned long flags, vo
 		.tls = (flags & CLONE_SETTLS) ? (uint64_t)tls : 0,
 		.clear_tid = (flags & CLONE_CHILD_CLEARTID) ? (uint32_t *)ctid : NULL,
 		.tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED),
+		.sig_blocked = thread_libc(thread_self())->sig_blocked,
 	};
 	int tid = cs->tid;
 	if ((flags & CLONE_PARENT_SETTID) && copy_to_user(ptid, &tid, sizeof(tid))) {

@@ -15,13 +15,19 @@
 
 static uint64_t realtime_offset;                /* atomic */
 static bool realtime_read;                      /* atomic */
+static struct mutex realtime_lock = MUTEX_INIT; /* reading the RTC, and settime */
 
 uint64_t libc_realtime_offset(void)
 {
 	if (!__atomic_load_n(&realtime_read, __ATOMIC_ACQUIRE)) {
-		uint64_t wall = arch_wall_clock_ns(), now = arch_clock_ns();
-		__atomic_store_n(&realtime_offset, wall > now ? wall - now : 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&realtime_read, true, __ATOMIC_RELEASE);
+		WITH_LOCK(&realtime_lock) {     /* once: a settime meanwhile is not undone */
+			if (!realtime_read) {
+				uint64_t wall = arch_wall_clock_ns(), now = arch_clock_ns();
+				__atomic_store_n(&realtime_offset, wall > now ? wall - now : 0,
+						 __ATOMIC_RELAXED);
+				__atomic_store_n(&realtime_read, true, __ATOMIC_RELEASE);
+			}
+		}
 	}
 	return __atomic_load_n(&realtime_offset, __ATOMIC_RELAXED);
 }
@@ -94,9 +100,11 @@ SYSCALL_DEFINE2(clock_settime, int, clock, const struct __kernel_timespec *, tp)
 	if (ns < 0)
 		return ns;
 	libc_realtime_offset();                 /* read the RTC first, once */
-	uint64_t now = arch_clock_ns();
-	__atomic_store_n(&realtime_offset, (uint64_t)ns > now ? (uint64_t)ns - now : 0,
-			 __ATOMIC_RELAXED);
+	WITH_LOCK(&realtime_lock) {
+		uint64_t now = arch_clock_ns();
+		__atomic_store_n(&realtime_offset, (uint64_t)ns > now ? (uint64_t)ns - now : 0,
+				 __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 
