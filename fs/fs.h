@@ -144,6 +144,11 @@ struct file *epoll_file_create(void);                              /* or ERR_PTR
 /* epoll_ctl(2) on ep for (fd, f); ev is a kernel copy, NULL for DEL.
  * Both take any file as ep: -EINVAL if it is not an epoll instance. */
 int epoll_file_ctl(struct file *ep, int op, int fd, struct file *f, const struct epoll_event *ev);
+/* timerfd (fs/timerfd.c): times are absolute monotonic ns; 0 disarms. */
+struct file *timerfd_file_create(int clock, unsigned int flags);       /* O_NONBLOCK */
+int timerfd_file_set(struct file *f, uint64_t expiry, uint64_t interval,
+		     uint64_t *old_expiry, uint64_t *old_interval);     /* -EINVAL: not one */
+int timerfd_file_get(struct file *f, uint64_t *expiry, uint64_t *interval, int *clock);
 /* epoll_wait(2) into application memory, until the deadline (as above). */
 long epoll_file_wait(struct file *ep, struct epoll_event *uevents, int max, uint64_t deadline_ns);
 

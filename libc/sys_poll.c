@@ -562,3 +562,111 @@ SYSCALL_DEFINE6(epoll_pwait2, int, epfd, struct epoll_event *, uev, int, max,
 		ret = libc_sigmask_push(sigmask, &saved);
 	return ret ? ret : libc_sigmask_pop(saved, do_epoll_wait(epfd, uev, max, deadline));
 }
+
+/* --- timerfd (fs/timerfd.c keeps monotonic absolute times) --- */
+
+struct itimerspec_abi {
+	struct __kernel_timespec interval, value;
+};
+
+
+static bool timerfd_clock_ok(int clock)
+{
+	return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC || clock == CLOCK_BOOTTIME;
+}
+
+static long long timespec_ns(const struct __kernel_timespec *ts)
+{
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+		return -EINVAL;
+	if ((unsigned long long)ts->tv_sec > UINT64_MAX / 1000000000 / 2)
+		return (long long)(UINT64_MAX / 2);
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static struct __kernel_timespec ns_timespec(uint64_t ns)
+{
+	return (struct __kernel_timespec){ (long long)(ns / 1000000000), (long long)(ns % 1000000000) };
+}
+
+/* A timer's setting as the application sees it: time left, interval. */
+static struct itimerspec_abi timer_left(uint64_t expiry, uint64_t interval)
+{
+	uint64_t now = arch_clock_ns();
+	uint64_t left = expiry == 0 ? 0 : expiry > now ? expiry - now : 1;
+
+	return (struct itimerspec_abi){ ns_timespec(interval), ns_timespec(left) };
+}
+
+SYSCALL_DEFINE2(timerfd_create, int, clock, int, flags)
+{
+	if (!timerfd_clock_ok(clock))
+		return -EINVAL;
+	if (flags & ~(O_NONBLOCK | O_CLOEXEC))
+		return -EINVAL;
+	struct file *f = timerfd_file_create(clock, (unsigned int)flags);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	return install(f, flags & O_CLOEXEC);
+}
+
+SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, const struct itimerspec_abi *, unew,
+		struct itimerspec_abi *, uold)
+{
+	struct itimerspec_abi n, old;
+	uint64_t expiry = 0, old_expiry, old_interval, interval;
+	long long value, ivl;
+	struct file *f;
+	int clock, err;
+
+	if (flags & ~TFD_TIMER_ABSTIME)
+		return -EINVAL;
+	if (copy_from_user(&n, unew, sizeof(n)))
+		return -EFAULT;
+	value = timespec_ns(&n.value);
+	ivl = timespec_ns(&n.interval);
+	if (value < 0 || ivl < 0)
+		return -EINVAL;
+	f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	err = timerfd_file_get(f, &old_expiry, &old_interval, &clock);
+	if (!err) {
+		interval = (uint64_t)ivl;
+		if (value) {
+			uint64_t now = arch_clock_ns();
+			if (!(flags & TFD_TIMER_ABSTIME))
+				expiry = now + (uint64_t)value;
+			else if (clock == CLOCK_REALTIME)   /* the wall clock's time, on ours */
+				expiry = (uint64_t)value > libc_realtime_offset() ?
+					 (uint64_t)value - libc_realtime_offset() : 1;
+			else
+				expiry = (uint64_t)value;
+			if (expiry == 0)
+				expiry = 1;
+		}
+		err = timerfd_file_set(f, expiry, interval, &old_expiry, &old_interval);
+	}
+	file_put(f);
+	if (err)
+		return err;
+	old = timer_left(old_expiry, old_interval);
+	return uold && copy_to_user(uold, &old, sizeof(old)) ? -EFAULT : 0;
+}
+
+SYSCALL_DEFINE2(timerfd_gettime, int, fd, struct itimerspec_abi *, ucur)
+{
+	uint64_t expiry, interval;
+	struct itimerspec_abi cur;
+	struct file *f = fd_get(fd);
+	int clock, err;
+
+	if (!f)
+		return -EBADF;
+	err = timerfd_file_get(f, &expiry, &interval, &clock);
+	file_put(f);
+	if (err)
+		return err;
+	cur = timer_left(expiry, interval);
+	return copy_to_user(ucur, &cur, sizeof(cur));
+}
