@@ -74,4 +74,9 @@
 #define ECANCELED       125
 #endif
 
+/* Kernel-internal, never seen by applications (Linux's value): a blocking
+ * call a signal interrupted, to be restarted after the handler when the
+ * handler's action has SA_RESTART, else ended with -EINTR (libc/syscall.h). */
+#define ERESTARTSYS     512
+
 #endif

@@ -42,7 +42,9 @@ static long eventfd_read(struct file *f, void *ubuf, size_t n, uint64_t *pos)
 		while (e->count == 0) {
 			if (f->flags & O_NONBLOCK)
 				return -EAGAIN;
-			cond_wait(&e->changed, &e->lock);
+			if (cond_wait_interruptible(&e->changed, &e->lock) == -EINTR &&
+			    e->count == 0)
+				return -ERESTARTSYS;    /* a signal: EINTR, or again */
 		}
 		value = e->semaphore ? 1 : e->count;
 		if (copy_to_user(ubuf, &value, sizeof(value)))
@@ -70,7 +72,9 @@ static long eventfd_write(struct file *f, const void *ubuf, size_t n, uint64_t *
 		while (EVENTFD_MAX - e->count < value) {
 			if (f->flags & O_NONBLOCK)
 				return -EAGAIN;
-			cond_wait(&e->changed, &e->lock);
+			if (cond_wait_interruptible(&e->changed, &e->lock) == -EINTR &&
+			    EVENTFD_MAX - e->count < value)
+				return -ERESTARTSYS;
 		}
 		e->count += value;
 		cond_broadcast(&e->changed);

@@ -103,7 +103,9 @@ static long pipe_read(struct file *f, void *ubuf, size_t n, uint64_t *pos)
 				return 0;
 			if (f->flags & O_NONBLOCK)
 				return -EAGAIN;
-			cond_wait(&p->readable, &p->lock);
+			if (cond_wait_interruptible(&p->readable, &p->lock) == -EINTR &&
+			    p->len == 0)
+				return -ERESTARTSYS;    /* a signal: EINTR, or again */
 		}
 		got = ring_take(p, ubuf, n);
 		if (got > 0)
@@ -142,7 +144,8 @@ static long pipe_write_locked(struct file *f, struct pipe *p, const char *ubuf, 
 		if (must_wait(p, n, n - done)) {
 			if (f->flags & O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
-			cond_wait(&p->writable, &p->lock);
+			if (cond_wait_interruptible(&p->writable, &p->lock) == -EINTR)
+				return done ? (long)done : -ERESTARTSYS;
 			continue;
 		}
 		long put = ring_put(p, ubuf + done, n - done);

@@ -103,7 +103,7 @@ static long timerfd_read(struct file *f, void *ubuf, size_t n, uint64_t *pos)
 			break;
 		}
 		if (thread_signal_pending()) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;     /* a signal: EINTR, or again */
 			break;
 		}
 		poll_sleeper_wait(&sleeper, 0);

@@ -27,9 +27,10 @@
  * SA_NODEFER) added; on return the mask is restored from the ucontext it
  * was given, so a handler may change it, and the interrupted context is
  * resumed from the ucontext's registers.  SA_ONSTACK runs it on the
- * sigaltstack.  SA_RESETHAND, SA_SIGINFO and SA_RESTART's flag are
- * honoured; interrupted calls return -EINTR whatever SA_RESTART says
- * (musl retries where POSIX asks it to).
+ * sigaltstack.  SA_RESETHAND, SA_SIGINFO and SA_RESTART are honoured: a
+ * blocking read or write interrupted by a handler with SA_RESTART is made
+ * again (libc/syscall.h); calls Linux never restarts (poll, select,
+ * epoll_wait, nanosleep, sigsuspend) return -EINTR.
  *
  * Default actions: ignore (SIGCHLD, SIGURG, SIGWINCH, SIGCONT), stop
  * signals are ignored (there is no job control), everything else ends the
@@ -417,7 +418,9 @@ static long call_handler(void *p)
  * interrupted, updated from the handler's ucontext: a trap's (trap: the
  * handler may go back to the interrupted stack), or a system call's
  * caller's (the SYSCALL instruction's frame), or NULL. */
-static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc, bool trap)
+/* Returns false if a handler without SA_RESTART ran (an interrupted call
+ * must then end with EINTR). */
+static bool run_action(int sig, struct ksiginfo *info, struct sigcontext *sc, bool trap)
 {
 	struct thread_libc *l = thread_libc(thread_self());
 	struct sig_thread *s = l->sig;
@@ -429,7 +432,7 @@ static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc, bo
 			actions[sig].handler = SIG_DFL;
 	}
 	if (act.handler == SIG_IGN || (act.handler == SIG_DFL && ignored(sig)))
-		return;
+		return true;
 	if (act.handler == SIG_DFL)
 		terminate(sig);
 
@@ -472,11 +475,15 @@ static void run_action(int sig, struct ksiginfo *info, struct sigcontext *sc, bo
 	l->sig_blocked = uc.uc_sigmask & ~UNBLOCKABLE;
 	if (sc)
 		*sc = uc.uc_mcontext;
+	return act.flags & SA_RESTART;
 }
 
-static void deliver(struct sigcontext *sc, bool trap)
+/* Runs every deliverable signal's action; false if one was a handler
+ * without SA_RESTART. */
+static bool deliver(struct sigcontext *sc, bool trap)
 {
 	struct thread_libc *l = thread_libc(thread_self());
+	bool restart = true;
 	uint64_t ready;
 
 	while ((ready = __atomic_load_n(&l->sig_pending, __ATOMIC_ACQUIRE) & ~l->sig_blocked)) {
@@ -484,8 +491,9 @@ static void deliver(struct sigcontext *sc, bool trap)
 		struct ksiginfo info = ((struct sig_thread *)l->sig)->info[sig];
 
 		__atomic_fetch_and(&l->sig_pending, ~SIG_BIT(sig), __ATOMIC_ACQ_REL);
-		run_action(sig, &info, sc, trap);
+		restart &= run_action(sig, &info, sc, trap);
 	}
+	return restart;
 }
 
 /* The trap path's hook: sc is what the interrupt or fault interrupted. */
@@ -497,24 +505,34 @@ static void deliver_at_trap(struct sigcontext *sc)
 /* At a system call's return: the handlers see (and may change) the
  * caller's registers when it came by the SYSCALL instruction; a direct
  * call has no such frame, and they see none. */
-void libc_signal_deliver(void)
+bool libc_signal_deliver(void)
 {
 	struct arch_syscall_frame *f = thread_libc(thread_self())->syscall_frame;
 	struct sigcontext sc;
+	bool restart;
 
-	if (!f) {
-		deliver(NULL, false);
-		return;
-	}
+	if (!f)
+		return deliver(NULL, false);
 	arch_syscall_frame_to_sigcontext(f, &sc);
-	deliver(&sc, false);
+	restart = deliver(&sc, false);
 	arch_sigcontext_to_syscall_frame(&sc, f);
+	return restart;
 }
 
-long libc_syscall_return_slow(long ret)
+/* A call's way out when a signal is pending or it was interrupted: the
+ * handlers run; an interrupted call (-ERESTARTSYS) is made again when
+ * every handler that ran asked for SA_RESTART, else it ends with -EINTR.
+ * True: make the call again. */
+bool libc_syscall_restart(long *ret)
 {
-	libc_signal_deliver();
-	return ret;
+	bool restart = libc_signal_deliver();
+
+	if (*ret != -ERESTARTSYS)
+		return false;
+	if (restart)
+		return true;
+	*ret = -EINTR;
+	return false;
 }
 
 static bool hook_pending(void)

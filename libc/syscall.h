@@ -26,13 +26,17 @@
 #include "sched/sched.h"
 
 /* Every call ends by delivering the signals that became deliverable
- * (libc/signal.c): one word is checked on the way out. */
-long libc_syscall_return_slow(long ret);
-static inline __attribute__((always_inline)) long libc_syscall_return(long ret)
+ * (libc/signal.c): one word is checked on the way out.  A blocking call
+ * that a signal interrupted returns -ERESTARTSYS: it is made again after
+ * the handlers if they all have SA_RESTART, else it returns -EINTR.
+ * (Calls Linux never restarts, such as poll and nanosleep, return -EINTR
+ * themselves.) */
+bool libc_syscall_restart(long *ret);
+static inline __attribute__((always_inline)) bool libc_syscall_again(long *ret)
 {
-	if (unlikely(thread_signal_pending()))
-		return libc_syscall_return_slow(ret);
-	return ret;
+	if (likely(!thread_signal_pending() && *ret != -ERESTARTSYS))
+		return false;
+	return libc_syscall_restart(ret);
 }
 
 /* A call made on an application thread's stack (the lower half; it is
@@ -55,8 +59,12 @@ static inline __attribute__((always_inline)) void libc_syscall_enter(void)
 	long sys_##name longs;                                               \
 	long sys_##name longs                                                \
 	{                                                                    \
+		long ret;                                                    \
 		libc_syscall_enter();                                        \
-		return libc_syscall_return(do_sys_##name args);              \
+		do                                                           \
+			ret = do_sys_##name args;                            \
+		while (libc_syscall_again(&ret));                            \
+		return ret;                                                  \
 	}                                                                    \
 	static inline long do_sys_##name params
 

@@ -37,7 +37,9 @@ static void remove_waiter(struct condvar *c, struct cond_waiter *w)
 }
 
 /* Waits until signalled or the deadline (0: none); true if signalled. */
-bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns)
+/* 0 when signalled; -ETIMEDOUT at the deadline; with interruptible,
+ * -EINTR when the thread has a signal to take first. */
+static int wait_on(struct condvar *c, struct mutex *m, uint64_t deadline_ns, bool interruptible)
 {
 	struct cond_waiter w = { thread_self(), NULL, false };
 	bool signalled = false;
@@ -52,7 +54,8 @@ bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns)
 	mutex_unlock(m);
 	for (;;) {
 		sched_prepare_wait();
-		if (__atomic_load_n(&w.signalled, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&w.signalled, __ATOMIC_ACQUIRE) ||
+		    (interruptible && thread_signal_pending())) {
 			sched_cancel_wait();
 			break;
 		}
@@ -65,12 +68,24 @@ bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns)
 			remove_waiter(c, &w);
 	}
 	mutex_lock(m);
-	return signalled;
+	if (signalled)
+		return 0;
+	return interruptible && thread_signal_pending() ? -EINTR : -ETIMEDOUT;
+}
+
+bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns)
+{
+	return wait_on(c, m, deadline_ns, false) == 0;
 }
 
 void cond_wait(struct condvar *c, struct mutex *m)
 {
-	cond_wait_until(c, m, 0);
+	wait_on(c, m, 0, false);
+}
+
+int cond_wait_interruptible(struct condvar *c, struct mutex *m)
+{
+	return wait_on(c, m, 0, true);
 }
 
 static bool signal_one(struct condvar *c)

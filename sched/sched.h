@@ -191,6 +191,9 @@ struct condvar {
 void cond_init(struct condvar *c);
 void cond_wait(struct condvar *c, struct mutex *m);
 bool cond_wait_until(struct condvar *c, struct mutex *m, uint64_t deadline_ns);
+/* cond_wait that a signal for the thread ends too: 0, or -EINTR (m held
+ * again either way; the caller re-checks its condition). */
+int cond_wait_interruptible(struct condvar *c, struct mutex *m);
 void cond_signal(struct condvar *c);
 void cond_broadcast(struct condvar *c);
 

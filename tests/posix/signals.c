@@ -34,6 +34,17 @@ static void *kick(void *arg)
 	return NULL;
 }
 
+static int restart_pipe[2];
+
+static void *kick_then_write(void *arg)
+{
+	usleep(20000);
+	pthread_kill(*(pthread_t *)arg, SIGUSR1);
+	usleep(20000);
+	write(restart_pipe[1], "r", 1);
+	return NULL;
+}
+
 static void *sleeper(void *arg)
 {
 	(void)arg;
@@ -98,6 +109,27 @@ int main(void)
 	struct pollfd none = { .fd = -1 };
 	int pr = poll(&none, 1, 5000);
 	printf("poll interrupted: %d %s, handler ran: %d\n", pr, pr < 0 ? strerror(errno) : "", got);
+	pthread_join(waker, NULL);
+
+	/* A read blocked on an empty pipe: a handler without SA_RESTART ends
+	 * it with EINTR; with SA_RESTART the read goes on and gets the byte
+	 * written after the signal. */
+	char byte = 0;
+	pipe(restart_pipe);
+	struct sigaction plain = { .sa_handler = on_usr1 }, restarting = plain;
+	restarting.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &plain, NULL);
+	got = 0;
+	pthread_create(&waker, NULL, kick, &me);
+	ssize_t rr = read(restart_pipe[0], &byte, 1);
+	printf("pipe read, no SA_RESTART: %zd %s, handler ran: %d\n", rr,
+	       rr < 0 ? strerror(errno) : "", got);
+	pthread_join(waker, NULL);
+	sigaction(SIGUSR1, &restarting, NULL);
+	got = 0;
+	pthread_create(&waker, NULL, kick_then_write, &me);
+	rr = read(restart_pipe[0], &byte, 1);
+	printf("pipe read, SA_RESTART: %zd '%c', handler ran: %d\n", rr, byte, got);
 	pthread_join(waker, NULL);
 
 	/* pselect's mask: SIGUSR1 blocked outside, pending, let in only while
