@@ -29,7 +29,12 @@ void libc_raise(int sig);               /* to the calling thread (ignored if ign
 int libc_sigmask_push(const uint64_t *umask, uint64_t *saved);   /* the p*-calls' mask */
 long libc_sigmask_pop(uint64_t saved, long ret);
 
-/* time.c: CLOCK_REALTIME = CLOCK_MONOTONIC + this (ns). */
+/* time.c: CLOCK_REALTIME = CLOCK_MONOTONIC + this (ns).  A timespec as
+ * ns: -EINVAL if malformed, a huge one clamped to "forever"; from
+ * application memory also -EFAULT. */
 uint64_t libc_realtime_offset(void);
+long long libc_timespec_ns(const struct __kernel_timespec *ts);
+long long libc_timespec_from_user(const struct __kernel_timespec *u);
+struct __kernel_timespec libc_ns_timespec(uint64_t ns);
 
 #endif

@@ -575,27 +575,13 @@ static bool timerfd_clock_ok(int clock)
 	return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC || clock == CLOCK_BOOTTIME;
 }
 
-static long long timespec_ns(const struct __kernel_timespec *ts)
-{
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
-		return -EINVAL;
-	if ((unsigned long long)ts->tv_sec > UINT64_MAX / 1000000000 / 2)
-		return (long long)(UINT64_MAX / 2);
-	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
-
-static struct __kernel_timespec ns_timespec(uint64_t ns)
-{
-	return (struct __kernel_timespec){ (long long)(ns / 1000000000), (long long)(ns % 1000000000) };
-}
-
 /* A timer's setting as the application sees it: time left, interval. */
 static struct itimerspec_abi timer_left(uint64_t expiry, uint64_t interval)
 {
 	uint64_t now = arch_clock_ns();
 	uint64_t left = expiry == 0 ? 0 : expiry > now ? expiry - now : 1;
 
-	return (struct itimerspec_abi){ ns_timespec(interval), ns_timespec(left) };
+	return (struct itimerspec_abi){ libc_ns_timespec(interval), libc_ns_timespec(left) };
 }
 
 SYSCALL_DEFINE2(timerfd_create, int, clock, int, flags)
@@ -623,8 +609,8 @@ SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, const struct itimerspec_ab
 		return -EINVAL;
 	if (copy_from_user(&n, unew, sizeof(n)))
 		return -EFAULT;
-	value = timespec_ns(&n.value);
-	ivl = timespec_ns(&n.interval);
+	value = libc_timespec_ns(&n.value);
+	ivl = libc_timespec_ns(&n.interval);
 	if (value < 0 || ivl < 0)
 		return -EINVAL;
 	f = fd_get(fd);

@@ -523,18 +523,15 @@ SYSCALL_DEFINE3(getcpu, unsigned int *, cpu, unsigned int *, node, void *, cache
 
 static int futex_deadline(int op, const struct __kernel_timespec *ut, uint64_t *deadline)
 {
-	struct __kernel_timespec ts;
+	long long t;
 
 	*deadline = 0;
 	if (!ut)
 		return 0;
-	if (copy_from_user(&ts, ut, sizeof(ts)))
-		return -EFAULT;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-		return -EINVAL;
-	if ((uint64_t)ts.tv_sec > UINT64_MAX / 1000000000 / 2)
-		ts.tv_sec = (long long)(UINT64_MAX / 1000000000 / 2);   /* far enough: forever */
-	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	t = libc_timespec_from_user(ut);
+	if (t < 0)
+		return (int)t;
+	uint64_t ns = (uint64_t)t;
 	if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT)
 		*deadline = arch_clock_ns() + ns;       /* relative */
 	else if (op & FUTEX_CLOCK_REALTIME)

@@ -53,25 +53,34 @@ static long long clock_now(int clock)
 	}
 }
 
-static int put_timespec(struct __kernel_timespec *u, uint64_t ns)
+struct __kernel_timespec libc_ns_timespec(uint64_t ns)
 {
-	struct __kernel_timespec ts = { (long long)(ns / NS), (long long)(ns % NS) };
-
-	return copy_to_user(u, &ts, sizeof(ts));
+	return (struct __kernel_timespec){ (long long)(ns / NS), (long long)(ns % NS) };
 }
 
-/* A user timespec as ns; -EFAULT or -EINVAL. */
-static long long get_timespec(const struct __kernel_timespec *u)
+long long libc_timespec_ns(const struct __kernel_timespec *ts)
+{
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (long long)NS)
+		return -EINVAL;
+	if ((unsigned long long)ts->tv_sec > UINT64_MAX / NS / 2)
+		return (long long)(UINT64_MAX / 2);     /* far enough: forever */
+	return ts->tv_sec * (long long)NS + ts->tv_nsec;
+}
+
+long long libc_timespec_from_user(const struct __kernel_timespec *u)
 {
 	struct __kernel_timespec ts;
 
 	if (copy_from_user(&ts, u, sizeof(ts)))
 		return -EFAULT;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (long long)NS)
-		return -EINVAL;
-	if ((unsigned long long)ts.tv_sec > UINT64_MAX / NS / 2)
-		return (long long)(UINT64_MAX / 2);     /* far enough: forever */
-	return ts.tv_sec * (long long)NS + ts.tv_nsec;
+	return libc_timespec_ns(&ts);
+}
+
+static int put_timespec(struct __kernel_timespec *u, uint64_t ns)
+{
+	struct __kernel_timespec ts = libc_ns_timespec(ns);
+
+	return copy_to_user(u, &ts, sizeof(ts));
 }
 
 SYSCALL_DEFINE2(clock_gettime, int, clock, struct __kernel_timespec *, tp)
@@ -96,7 +105,7 @@ SYSCALL_DEFINE2(clock_settime, int, clock, const struct __kernel_timespec *, tp)
 
 	if (clock != CLOCK_REALTIME)
 		return clock_now(clock) < 0 ? -EINVAL : -EPERM;
-	ns = get_timespec(tp);
+	ns = libc_timespec_from_user(tp);
 	if (ns < 0)
 		return ns;
 	libc_realtime_offset();                 /* read the RTC first, once */
@@ -154,7 +163,7 @@ static long sleep_until(uint64_t deadline, struct __kernel_timespec *rem)
 
 SYSCALL_DEFINE2(nanosleep, const struct __kernel_timespec *, req, struct __kernel_timespec *, rem)
 {
-	long long ns = get_timespec(req);
+	long long ns = libc_timespec_from_user(req);
 
 	if (ns < 0)
 		return ns;
@@ -164,7 +173,7 @@ SYSCALL_DEFINE2(nanosleep, const struct __kernel_timespec *, req, struct __kerne
 SYSCALL_DEFINE4(clock_nanosleep, int, clock, int, flags, const struct __kernel_timespec *, req,
 		struct __kernel_timespec *, rem)
 {
-	long long ns = get_timespec(req), now = clock_now(clock);
+	long long ns = libc_timespec_from_user(req), now = clock_now(clock);
 
 	if (now < 0 || clock == CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
