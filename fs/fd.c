@@ -154,17 +154,26 @@ struct file *fd_get(int fd)
 	return f;
 }
 
+/* The chunk holding open descriptor fd, or NULL (-EBADF); table_lock held. */
+static struct fd_chunk *open_chunk(int fd)
+{
+	struct fd_chunk *c;
+
+	if (fd < 0 || fd >= FD_MAX)
+		return NULL;
+	c = chunk_of(fd);
+	return c && c->slot[fd % FD_PER_CHUNK] ? c : NULL;
+}
+
 int fd_close(int fd)
 {
 	struct file *f = NULL;
 
-	if (fd < 0 || fd >= FD_MAX)
-		return -EBADF;
 	WITH_LOCK(&table_lock) {
-		struct fd_chunk *c = chunk_of(fd);
+		struct fd_chunk *c = open_chunk(fd);
 		int i = fd % FD_PER_CHUNK;
 
-		if (!c || !c->slot[i])
+		if (!c)
 			return -EBADF;
 		f = c->slot[i];
 		__atomic_store_n(&c->slot[i], NULL, __ATOMIC_RELEASE);
@@ -177,26 +186,23 @@ int fd_close(int fd)
 
 int fd_get_cloexec(int fd)
 {
-	if (fd < 0 || fd >= FD_MAX)
-		return -EBADF;
-	WITH_LOCK(&table_lock) {
-		struct fd_chunk *c = chunk_of(fd);
+	int on = -EBADF;
 
-		if (!c || !c->slot[fd % FD_PER_CHUNK])
-			return -EBADF;
-		return bit(c->cloexec, fd % FD_PER_CHUNK);
+	WITH_LOCK(&table_lock) {
+		struct fd_chunk *c = open_chunk(fd);
+
+		if (c)
+			on = bit(c->cloexec, fd % FD_PER_CHUNK);
 	}
-	return -EBADF;                          /* not reached */
+	return on;
 }
 
 int fd_set_cloexec(int fd, bool on)
 {
-	if (fd < 0 || fd >= FD_MAX)
-		return -EBADF;
 	WITH_LOCK(&table_lock) {
-		struct fd_chunk *c = chunk_of(fd);
+		struct fd_chunk *c = open_chunk(fd);
 
-		if (!c || !c->slot[fd % FD_PER_CHUNK])
+		if (!c)
 			return -EBADF;
 		set_bit_to(c->cloexec, fd % FD_PER_CHUNK, on);
 	}
