@@ -103,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_ACPI_SEEDS
+#include "tests/fuzz/seed_file.h"
 
 static uint8_t seed[4096];
 static size_t seed_len, seed_tables[8], seed_ntables;
@@ -205,15 +206,12 @@ static void seed_build(uint8_t rev, bool hw_reduced)
 /* Writes the seed with an even and with an odd last byte. */
 static int seed_write(const char *dir, const char *name)
 {
-	char path[4096];
+	char file[256];
 
 	for (int odd = 0; odd < 2; odd++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s_%s", dir, name, odd ? "odd" : "even");
-		f = fopen(path, "wb");
+		snprintf(file, sizeof(file), "%s_%s", name, odd ? "odd" : "even");
 		seed[seed_len] = (uint8_t)odd;
-		if (!f || fwrite(seed, 1, seed_len + 1, f) != seed_len + 1 || fclose(f) != 0)
+		if (seed_file_write(dir, file, seed, seed_len + 1))
 			return -1;
 	}
 	return 0;

@@ -185,6 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_BOOTINFO_SEEDS
+#include "tests/fuzz/seed_file.h"
 
 static uint8_t seed[2048];
 static size_t seed_len;
@@ -292,14 +293,7 @@ static bool seed_ok(bool pvh)
 
 static int seed_write(const char *dir, const char *name)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(seed, 1, seed_len, f) != seed_len || fclose(f) != 0)
-		return -1;
-	return 0;
+	return seed_file_write(dir, name, seed, seed_len);
 }
 
 int main(int argc, char **argv)

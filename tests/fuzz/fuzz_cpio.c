@@ -92,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_CPIO_SEEDS
+#include "tests/fuzz/seed_file.h"
 
 static uint8_t seed[8192];
 static size_t seed_len;
@@ -112,14 +113,7 @@ static void seed_entry(uint32_t mode, const char *name, const char *data)
 
 static int seed_write(const char *dir, const char *name)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(seed, 1, seed_len, f) != seed_len || fclose(f) != 0)
-		return -1;
-	return 0;
+	return seed_file_write(dir, name, seed, seed_len);
 }
 
 static int count(const struct cpio_entry *e, void *arg)

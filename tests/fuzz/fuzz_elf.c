@@ -114,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_ELF_SEEDS
+#include "tests/fuzz/seed_file.h"
 #include <elf.h>
 
 static uint8_t seed[0x2080] __attribute__((aligned(8)));
@@ -168,18 +169,12 @@ static int seed_write(const char *dir, const char *name)
 {
 	struct elf_plan plan;
 	const char *why;
-	char path[4096];
-	FILE *f;
 
 	if (elf_parse(seed, sizeof(seed), &plan, &why) != 0) {
 		fprintf(stderr, "fuzz_elf_seeds: the seed '%s' failed: %s\n", name, why);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(seed, 1, sizeof(seed), f) != sizeof(seed) || fclose(f) != 0)
-		return 1;
-	return 0;
+	return seed_file_write(dir, name, seed, sizeof(seed)) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
