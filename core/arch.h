@@ -89,8 +89,9 @@ void arch_zero_pages(void *p, size_t len);      /* 64-byte aligned, a multiple o
 int arch_copy_user(void *dst, const void *src, size_t n);
 bool arch_fault_has_fixup(uintptr_t rip);      /* the fault becomes an error return */
 /* A bad access at rip will not end the VM: it has a fix-up, or it is in
- * application code that catches SIGSEGV.  Fault reports wait for fatal ones. */
-bool arch_fault_is_caught(uintptr_t rip);
+ * application code that catches the signal the fault handler's error err
+ * raises (SIGBUS for -EIO, else SIGSEGV).  Fault reports wait for fatal ones. */
+bool arch_fault_is_caught(uintptr_t rip, int err);
 
 /* The application's half (arch/x86_64/uspace.c): one page at a time, 4 KiB
  * (level 1) or 2 MiB (level 2); no TLB flush: batch, then shoot down once.
@@ -98,6 +99,10 @@ bool arch_fault_is_caught(uintptr_t rip);
 #define ARCH_PROT_READ  1
 #define ARCH_PROT_WRITE 2
 #define ARCH_PROT_EXEC  4
+/* With a prot: the frame is not the mapping's own (a file's page).  Kept in
+ * the entry across protect and split, and reported by query, so that the
+ * VM layer knows not to free it when it unmaps the page. */
+#define ARCH_MAP_BORROWED 8
 int arch_user_map(uintptr_t va, uint64_t pa, int level, unsigned int prot);
 uint64_t arch_user_unmap(uintptr_t va, int *level);       /* the frame, or 0 */
 int arch_user_protect(uintptr_t va, unsigned int prot);
@@ -105,6 +110,12 @@ int arch_user_split(uintptr_t va);                        /* 2 MiB -> 512 x 4 Ki
 int arch_user_prepare(uintptr_t va, int level);   /* makes the tables a map there needs */
 uint64_t arch_user_query(uintptr_t va, int *level, unsigned int *prot);
 void arch_tlb_shootdown(uintptr_t start, size_t len);     /* every CPU, waits */
+/* Also the lazy CPUs below: for lower-half memory kernel code uses. */
+void arch_tlb_shootdown_all(uintptr_t start, size_t len);
+/* Frees the page table of the 2 MiB range at va when none of its entries
+ * is in use (after the next shootdown, which then reaches every CPU):
+ * unmapping leaves no table behind to pin memory.  1 if it did. */
+int arch_user_prune(uintptr_t va);
 /* An idle CPU (running only kernel code) is lazy: shootdowns skip it, and
  * it flushes its TLB on leaving idle if one did. */
 void arch_tlb_lazy_enter(void);
@@ -112,7 +123,9 @@ void arch_tlb_lazy_leave(void);
 
 /* Page faults on the application's half, from code running with interrupts
  * on, go to this handler in the faulting thread (interrupts on, it may
- * sleep): 0 retries the access, a negative errno ends the VM with a report.
+ * sleep): 0 retries the access, a negative errno ends the VM with a report
+ * or raises a signal: SIGBUS for -EIO (a file page past the end of its
+ * file), SIGSEGV otherwise.
  * (The VM layer installs it for demand paging.) */
 #define ARCH_FAULT_WRITE   1
 #define ARCH_FAULT_EXEC    2

@@ -21,10 +21,9 @@
  * class below, as musl; large: down to half); otherwise it allocates,
  * copies and frees.
  *
- * TODO(vm): realloc of a large block that must grow copies it.  The issue
- * asks for remapping instead (no copy): that needs the VM layer's mremap,
- * the next part of the memory issue.  Large blocks are page-aligned page
- * runs without a header, ready for it.
+ * A mapped block (malloc_impl.h) that realloc must resize, to a size that
+ * is still a mapped block's, is remapped instead: its pages move, its bytes
+ * are not copied.
  */
 #include "core/malloc_impl.h"
 
@@ -207,6 +206,8 @@ void *realloc(void *p, size_t n)
 	}
 	if (fits_in_place(old, n))
 		return p;
+	if (!((uintptr_t)p & (HEAP_PAGE - 1)) && (q = malloc_large_remap(p, old, n)))
+		return q;
 	if (!(q = malloc(n)))
 		return NULL;            /* p stays as it was */
 	memcpy(q, p, MIN(old, n));

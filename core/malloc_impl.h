@@ -24,9 +24,16 @@
  * class) or back to the page allocator; any CPU short of memory empties
  * every spare slot (an exchange) before it gives up.
  *
- * Large blocks (more than 8 KiB, or aligned more than 8 KiB) are page runs
- * from page_alloc, returned as they are: page-aligned, aligned to their
- * size, no header.  Their order is in a side table, one byte per 4 KiB page
+ * Mapped blocks (MALLOC_MAP_MIN bytes and more, page-aligned or less) are
+ * mappings of their own in the lower half (core/mm.h: vm_block_*), sized to
+ * whole pages and populated at once: realloc grows, shrinks or moves them by
+ * remapping their pages, never by copying (as glibc's and musl's mmap'd
+ * chunks with mremap).  Where the VM cannot be used (before it is up, in a
+ * thread that may not sleep) large requests get page runs instead.
+ *
+ * Other large blocks (more than 8 KiB, or aligned more than 8 KiB) are page
+ * runs from page_alloc, returned as they are: page-aligned, aligned to
+ * their size, no header.  Their order is in a side table, one byte per 4 KiB page
  * of RAM (the large-block map, two levels, allocated as it is needed), where
  * free finds it; the byte is cleared by an exchange, so a double free is
  * seen.
@@ -69,7 +76,9 @@
  * malloc_pages_alloc/free may sleep: never called with interrupts off.
  * malloc_va_ok(va) says that va is in memory that page allocations come
  * from, mapped (reading it cannot fault); malloc_va_to_pa and
- * malloc_pa_limit index the large-block map.
+ * malloc_pa_limit index the large-block map.  malloc_map, malloc_remap,
+ * malloc_map_size and malloc_unmap are the mapped blocks' (core/mm.h's
+ * vm_block_*: NULL or 0 when there is no such block or it cannot be made).
  */
 void malloc_set_errno(int err);                /* positive errno, for the caller */
 
@@ -82,6 +91,10 @@ uint64_t malloc_va_to_pa(const void *va);
 uint64_t malloc_pa_limit(void);
 void *malloc_pages_alloc(unsigned int order);
 void malloc_pages_free(void *va, unsigned int order);
+void *malloc_map(size_t n);
+void *malloc_remap(void *p, size_t n);
+size_t malloc_map_size(const void *p);
+bool malloc_unmap(void *p);
 #else
 #include "core/arch.h"
 #include "core/page_impl.h"
@@ -93,6 +106,10 @@ HEAP_INLINE uint64_t malloc_va_to_pa(const void *va) { return (uintptr_t)va - PH
 HEAP_INLINE uint64_t malloc_pa_limit(void) { return mm.nchunks << CHUNK_SHIFT; }
 HEAP_INLINE void *malloc_pages_alloc(unsigned int order) { return page_alloc_va(order); }
 HEAP_INLINE void malloc_pages_free(void *va, unsigned int order) { page_free_va(va, order); }
+HEAP_INLINE void *malloc_map(size_t n) { return vm_block_map(n); }
+HEAP_INLINE void *malloc_remap(void *p, size_t n) { return vm_block_remap(p, n); }
+HEAP_INLINE size_t malloc_map_size(const void *p) { return vm_block_size(p); }
+HEAP_INLINE bool malloc_unmap(void *p) { return vm_block_unmap(p); }
 
 /* The direct map covers every 2 MiB chunk that holds RAM of ours. */
 HEAP_INLINE bool malloc_va_ok(const void *va)
@@ -115,6 +132,7 @@ HEAP_INLINE bool malloc_va_ok(const void *va)
 #define HEAP_PAGE    4096UL
 #define SLAB_MAGIC   0x5ab1e0b1ec75ab1eULL
 #define FREE_MARK    0xf7eeb10cdeadf7eeULL
+#define MALLOC_MAP_MIN (128 * 1024)     /* mapped blocks from here (glibc's mmap threshold) */
 
 /* A free object: next on its list, and the marker. */
 struct obj {
@@ -231,6 +249,9 @@ void *malloc_pages_alloc_retry(unsigned int order);   /* empties spare slots if 
 void *malloc_large_alloc(size_t n, size_t align);   /* align: power of two or 0 */
 bool malloc_large_free(void *p);                     /* false: not a large block */
 size_t malloc_large_size(const void *p);            /* 0: not a large block */
+/* p (a block of old usable bytes) resized to n by remapping, when p is a
+ * mapped block and n is large enough for one; else NULL, p unchanged. */
+void *malloc_large_remap(void *p, size_t old, size_t n);
 
 /* For host tests: forgets everything, as at boot (memory is not given back). */
 void malloc_reset(void);

@@ -2,12 +2,13 @@
  * core/malloc_large.c - the heap's large blocks and its statistics (design:
  * core/malloc_impl.h).
  *
- * A large block is a page run from page_alloc, 2^order pages (orders up to
- * 8 come from split chunks, 2 MiB and up from the buddy allocator), handed
- * out as it is: aligned to its size, which also serves aligned_alloc up to
- * 1 GiB.  Rounding to a power of two loses up to half of a block (a quarter
- * on average); exact sizes need page runs mapped at contiguous virtual
- * addresses, the VM layer's job.
+ * A large block of MALLOC_MAP_MIN bytes or more is a mapped block (the VM
+ * layer's vm_block_*: exact to the page, resized by remapping).  Any other,
+ * or one the VM cannot make now, is a page run from page_alloc, 2^order
+ * pages (orders up to 8 come from split chunks, 2 MiB and up from the buddy
+ * allocator), handed out as it is: aligned to its size, which also serves
+ * aligned_alloc up to 1 GiB.  Rounding to a power of two loses up to half
+ * of such a block (a quarter on average).
  *
  * Its order is kept outside the block, in the large-block map: one byte per
  * 4 KiB page of RAM (order + 1 at a block's first page, 0 elsewhere) in
@@ -71,19 +72,41 @@ static uint8_t *map_entry(const void *p, bool create)
 	return &leaf[pfn % LEAF_PAGES];
 }
 
-static void count_large(unsigned int order, bool alloc)
+static void count_large(size_t bytes, bool alloc)
 {
 	unsigned long flags = malloc_irq_save();
 	struct heap_cpu *h = &malloc_cpus[malloc_cpu_id()];
 
 	if (alloc) {
 		HEAP_INC(h->large_nalloc);
-		HEAP_STORE(h->large_balloc, h->large_balloc + (HEAP_PAGE << order));
+		HEAP_STORE(h->large_balloc, h->large_balloc + bytes);
 	} else {
 		HEAP_INC(h->large_nfree);
-		HEAP_STORE(h->large_bfree, h->large_bfree + (HEAP_PAGE << order));
+		HEAP_STORE(h->large_bfree, h->large_bfree + bytes);
 	}
 	malloc_irq_restore(flags);
+}
+
+/* A mapped block, or NULL (then a page run is tried). */
+static void *map_alloc(size_t n, size_t align)
+{
+	void *p;
+
+	if (n < MALLOC_MAP_MIN || align > HEAP_PAGE || !(p = malloc_map(n)))
+		return NULL;
+	count_large(ALIGN_UP(n, HEAP_PAGE), true);
+	return p;
+}
+
+void *malloc_large_remap(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (n < MALLOC_MAP_MIN || malloc_va_ok(p) || !(q = malloc_remap(p, n)))
+		return NULL;
+	count_large(old, false);
+	count_large(ALIGN_UP(n, HEAP_PAGE), true);
+	return q;
 }
 
 void *malloc_large_alloc(size_t n, size_t align)
@@ -93,6 +116,8 @@ void *malloc_large_alloc(size_t n, size_t align)
 	uint8_t *e;
 	void *va;
 
+	if ((va = map_alloc(n, align)))
+		return va;
 	if (want > (HEAP_PAGE << PAGE_ORDER_MAX))
 		return NULL;
 	order = order_for(want);
@@ -104,7 +129,7 @@ void *malloc_large_alloc(size_t n, size_t align)
 	}
 	ASSERT(HEAP_LOAD(*e) == 0);
 	HEAP_STORE(*e, order + 1);
-	count_large(order, true);
+	count_large(HEAP_PAGE << order, true);
 	return va;
 }
 
@@ -120,19 +145,29 @@ static uint8_t *large_entry(const void *p)
 
 bool malloc_large_free(void *p)
 {
-	uint8_t *e = large_entry(p), v;
+	uint8_t *e, v;
+	size_t n;
 
-	if (!e || !(v = __atomic_exchange_n(e, 0, __ATOMIC_ACQ_REL)))
+	if (!malloc_va_ok(p)) {                 /* not in the direct map: mapped, or no block */
+		if (!(n = malloc_map_size(p)) || !malloc_unmap(p))
+			return false;
+		count_large(n, false);
+		return true;
+	}
+	if (!(e = large_entry(p)) || !(v = __atomic_exchange_n(e, 0, __ATOMIC_ACQ_REL)))
 		return false;
 	malloc_pages_free(p, v - 1);
-	count_large(v - 1, false);
+	count_large(HEAP_PAGE << (v - 1), false);
 	return true;
 }
 
 size_t malloc_large_size(const void *p)
 {
-	uint8_t *e = large_entry(p), v;
+	uint8_t *e, v;
 
+	if (!malloc_va_ok(p))
+		return malloc_map_size(p);
+	e = large_entry(p);
 	return e && (v = HEAP_LOAD(*e)) ? HEAP_PAGE << (v - 1) : 0;
 }
 

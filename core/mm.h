@@ -48,7 +48,8 @@
  *   mmap(2)/munmap(2)/mprotect(2) for anonymous memory (Linux's flags and
  *   errors): demand-paged, with 2 MiB pages wherever a 2 MiB-aligned range
  *   lies inside one mapping, split to 4 KiB (contents kept) by a partial
- *   munmap or mprotect.  The mapping set itself is private (core/vma_impl.h).
+ *   munmap or mprotect.  vm_mmap_file maps a file shared.  The mapping set
+ *   itself is private (core/vma_impl.h).
  */
 #ifndef CORE_MM_H
 #define CORE_MM_H
@@ -173,6 +174,7 @@ struct vm_stats {
 	uint64_t huge_faults, small_faults;   /* 2 MiB and 4 KiB pages populated */
 	uint64_t huge_pages, small_pages;     /* populated now */
 	uint64_t splits;          /* 2 MiB pages split by a partial munmap/mprotect */
+	uint64_t file_pages;      /* 4 KiB pages of files mapped shared, populated now */
 };
 
 int vm_init(void);                                       /* after the heap and scheduler */
@@ -191,6 +193,44 @@ int vm_madvise(uintptr_t addr, size_t len, int advice);
 /* The mapping addr lies in: [*start, *end); -ENOMEM when none. */
 int vm_find(uintptr_t addr, uintptr_t *start, uintptr_t *end);
 void vm_get_stats(struct vm_stats *s);
+
+/* A shared mapping of a file (MAP_SHARED; the system-call layer has
+ * checked the descriptor): file is the VFS's handle for it, with a mapping
+ * reference (fs/fs.h: vfs_map_get) that the mapping takes over on success
+ * (on failure the caller still owns it); offset is page aligned; may_write
+ * says the file is open for writing (else PROT_WRITE, now or by mprotect,
+ * is -EACCES).  Its pages are the file's own (fs/fs.h: vfs_map_page), 4
+ * KiB: stores through it are the file's data at once.  Pages past the end
+ * of the file raise SIGBUS. */
+long vm_mmap_file(uintptr_t addr, size_t len, int prot, int flags, void *file,
+		  uint64_t offset, bool may_write);
+/* A mapped file shrank to size: its pages past it are taken down (called
+ * before the file frees them; not with vm's lock or the file's page lock). */
+void vm_file_truncated(void *file, uint64_t size);
+
+/* The mappings in address order, for /proc/self/maps: fn is called with the
+ * VM's lock held (it must not fault, mmap or allocate a large block); a
+ * nonzero return stops the walk and is returned. */
+struct vm_region {
+	uint64_t start, end;
+	int prot, flags;            /* VM_PROT_*; VM_MAP_SHARED or VM_MAP_PRIVATE */
+	void *file;                 /* a shared file mapping's vnode, or NULL */
+	uint64_t offset;            /* in the file */
+	bool heap;                  /* one of the heap's mapped blocks */
+};
+int vm_walk(int (*fn)(const struct vm_region *r, void *arg), void *arg);
+
+/* The heap's large blocks (core/malloc_large.c): mappings of their own,
+ * populated at once, so that realloc remaps them instead of copying.
+ * vm_block_map returns NULL when there is no memory or the calling thread
+ * may not take the VM's lock now (interrupts off, preemption disabled, or
+ * the lock held): the heap then uses a page run.  vm_block_remap keeps
+ * the contents (moved or not; NULL: nothing changed).  vm_block_size is 0
+ * when p starts no block; vm_block_unmap false likewise. */
+void *vm_block_map(size_t len);
+void *vm_block_remap(void *p, size_t len);
+size_t vm_block_size(const void *p);
+bool vm_block_unmap(void *p);
 
 /* --- memory pressure: the shrinker API (core/shrink.c) --- */
 

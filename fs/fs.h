@@ -185,6 +185,19 @@ unsigned int vfs_umask_set(unsigned int mask);  /* returns the old one */
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 long vfs_getdents(struct file *f, void *ubuf, size_t n);
 
+/* --- shared file mappings (fs/vnode.c), for the VM layer (core/vm_file.c) --- */
+
+/* f's vnode with a mapping reference, for mmap(MAP_SHARED): ERR_PTR(-ENODEV)
+ * if its filesystem cannot map it (only ramfs files can), -EACCES if f is
+ * not open for reading. */
+struct vnode *vfs_map_get(struct file *f);
+void vfs_map_hold(struct vnode *v);             /* one more mapping reference */
+void vfs_map_put(struct vnode *v);
+/* The frame holding page index of v (made if a hole): 0, -EIO past the end
+ * of the file, -ENOMEM.  Called with the VM's lock held; takes only the
+ * file's page lock. */
+int vfs_map_page(struct vnode *v, uint64_t index, uint64_t *pa);
+
 /* --- the initramfs (fs/initramfs.c) --- */
 
 struct boot_info;

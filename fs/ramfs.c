@@ -7,7 +7,8 @@
  * files up to 512 GiB).  Pages are allocated when first written, so holes
  * cost nothing and read as zeros; truncation frees the pages past the new
  * end and zeroes the tail of the last one, so a later extension reads
- * zeros there too.
+ * zeros there too.  A shared mapping maps these very pages (ramfs_map_page),
+ * so truncation first has the VM take down those past the new end.
  *
  * A directory is its own name cache: a hash table of entries for lookup,
  * and the same entries on a list in creation order for getdents64, whose
@@ -40,8 +41,14 @@ struct ramfs_dirent {
 
 struct ramfs_node {
 	struct vnode v;
-	/* under v.lock: */
+	/* Regular files: the radix tree and v.size change under both v.lock and
+	 * pages (the page lock; read and write hold v.lock and take pages
+	 * around each lookup); ramfs_map_page, called by the VM with its lock
+	 * held, takes only pages, so it never waits for a read(2) whose copy
+	 * faults (core/vm.c's lock order). */
+	struct mutex pages;
 	void **radix;                           /* regular files: the top table */
+	/* under v.lock: */
 	struct ramfs_dirent **hash;             /* directories: */
 	unsigned int nbuckets, count;
 	struct ramfs_dirent *first, *last;
@@ -142,8 +149,10 @@ static long ramfs_read(struct vnode *v, void *ubuf, size_t count, uint64_t off)
 	while (done < count) {
 		uint64_t pos = off + done;
 		size_t in = pos % PAGE_SIZE, len = MIN(count - done, PAGE_SIZE - in);
-		const char *page = data_page(n, pos / PAGE_SIZE, false);
+		const char *page;
 
+		WITH_LOCK(&n->pages)
+			page = data_page(n, pos / PAGE_SIZE, false);
 		if (copy_to_user((char *)ubuf + done, (page ? page : zero_page) + in, len))
 			return done ? (long)done : -EFAULT;
 		done += len;
@@ -162,8 +171,10 @@ static long ramfs_write(struct vnode *v, const void *ubuf, size_t count, uint64_
 	while (done < count) {
 		uint64_t pos = off + done;
 		size_t in = pos % PAGE_SIZE, len = MIN(count - done, PAGE_SIZE - in);
-		char *page = data_page(n, pos / PAGE_SIZE, true);
+		char *page;
 
+		WITH_LOCK(&n->pages)
+			page = data_page(n, pos / PAGE_SIZE, true);
 		if (!page)
 			err = -ENOSPC;
 		else if (copy_from_user(page + in, (const char *)ubuf + done, len))
@@ -172,7 +183,8 @@ static long ramfs_write(struct vnode *v, const void *ubuf, size_t count, uint64_
 			break;
 		done += len;
 	}
-	v->size = MAX(v->size, off + done);
+	WITH_LOCK(&n->pages)
+		v->size = MAX(v->size, off + done);
 	return done ? (long)done : err;
 }
 
@@ -180,17 +192,44 @@ static int ramfs_truncate(struct vnode *v, uint64_t size)
 {
 	struct ramfs_node *n = node_of(v);
 
+	uint64_t old = v->size;
+
 	if (size > MAX_FILE_SIZE)
 		return -EFBIG;
-	if (size < v->size) {
+	WITH_LOCK(&n->pages)
+		v->size = size;                 /* from now on, faults past it fail */
+	if (size >= old)
+		return 0;
+	/* Mappings drop the pages past the end before they are freed. */
+	if (__atomic_load_n(&v->maps, __ATOMIC_ACQUIRE))
+		vm_file_truncated(v, size);
+	WITH_LOCK(&n->pages) {
 		char *tail = data_page(n, size / PAGE_SIZE, false);
 
 		if (tail)
 			memset(tail + size % PAGE_SIZE, 0, PAGE_SIZE - size % PAGE_SIZE);
 		data_truncate_pages(n, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE);
 	}
-	v->size = size;
 	return 0;
+}
+
+/* The frame of page index of the file, made if it is a hole; -EIO past the
+ * end of the file (the mapping raises SIGBUS). */
+static int ramfs_map_page(struct vnode *v, uint64_t index, uint64_t *pa)
+{
+	struct ramfs_node *n = node_of(v);
+	char *page = NULL;
+	int err = 0;
+
+	WITH_LOCK(&n->pages) {
+		if (index >= ALIGN_UP(v->size, PAGE_SIZE) / PAGE_SIZE)
+			err = -EIO;
+		else if (!(page = data_page(n, index, true)))
+			err = -ENOMEM;
+	}
+	if (!err)
+		*pa = arch_virt_to_phys(page);
+	return err;
 }
 
 /* --- directory entries --- */
@@ -320,6 +359,7 @@ static struct ramfs_node *node_new(struct mount *m, unsigned int mode)
 	if (!n)
 		return NULL;
 	vnode_init(&n->v, m, &ramfs_ops, mode);
+	mutex_init(&n->pages, false);
 	n->v.fops = S_ISDIR(mode) ? &vnode_dir_ops : &vnode_file_ops;
 	n->next_cookie = 2;
 	return n;
@@ -537,6 +577,7 @@ static const struct vnode_ops ramfs_ops = {
 	.read = ramfs_read,
 	.write = ramfs_write,
 	.truncate = ramfs_truncate,
+	.map_page = ramfs_map_page,
 	.open = ramfs_open,
 	.evict = ramfs_evict,
 };

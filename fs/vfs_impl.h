@@ -64,6 +64,8 @@ struct vnode_ops {
 	long (*read)(struct vnode *v, void *ubuf, size_t n, uint64_t off);
 	long (*write)(struct vnode *v, const void *ubuf, size_t n, uint64_t off);
 	int (*truncate)(struct vnode *v, uint64_t size);
+	/* Shared mappings (fs/fs.h: vfs_map_page); NULL: not mappable. */
+	int (*map_page)(struct vnode *v, uint64_t index, uint64_t *pa);
 	/* Prepares a new file on v (f->vnode is set, v not locked): takes the
 	 * reference the file keeps, or fills f->priv. */
 	int (*open)(struct vnode *v, struct file *f);
@@ -76,6 +78,7 @@ struct vnode {
 	struct mount *mount;                    /* the filesystem it belongs to */
 	struct mount *mounted;                  /* a filesystem mounted on it; set with the tree */
 	unsigned int refs;                      /* atomic */
+	unsigned int maps;                      /* atomic: shared mappings' references */
 	uint64_t ino;                           /* constant */
 	const char *target;                     /* symbolic links: constant */
 	struct mutex lock;

@@ -337,3 +337,34 @@ unsigned int vfs_umask_set(unsigned int mask)
 {
 	return __atomic_exchange_n(&umask_bits, mask & 0777, __ATOMIC_RELAXED);
 }
+
+/* --- shared file mappings (fs/fs.h) --- */
+
+struct vnode *vfs_map_get(struct file *f)
+{
+	struct vnode *v = f->vnode;
+
+	if (!v || !S_ISREG(v->mode) || !v->ops->map_page)
+		return ERR_PTR(-ENODEV);
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return ERR_PTR(-EACCES);
+	vfs_map_hold(v);
+	return v;
+}
+
+void vfs_map_hold(struct vnode *v)
+{
+	vnode_get(v);
+	__atomic_fetch_add(&v->maps, 1, __ATOMIC_ACQ_REL);
+}
+
+void vfs_map_put(struct vnode *v)
+{
+	__atomic_fetch_sub(&v->maps, 1, __ATOMIC_ACQ_REL);
+	vnode_put(v);
+}
+
+int vfs_map_page(struct vnode *v, uint64_t index, uint64_t *pa)
+{
+	return v->ops->map_page(v, index, pa);
+}

@@ -2,8 +2,8 @@
  * libc/mm.c - the memory system calls: the VM layer (core/vm.c) under its
  * Linux names.
  *
- * Anonymous memory is the VM layer's own business; file-backed mappings are
- * copies (mmap_file below).
+ * Anonymous memory is the VM layer's own business; a private file mapping
+ * is a copy, a shared one maps the file's pages (mmap_file below).
  */
 #include "libc/libc_impl.h"
 #include "core/mm.h"
@@ -14,41 +14,66 @@
 /* A private mapping of a file: anonymous memory with the file's contents
  * copied in at mmap time.  For MAP_PRIVATE that is the semantics exactly,
  * except that later writes to the file are not seen through the mapping
- * (Linux leaves that unspecified until the page is first written).  A
- * shared read-only mapping is the same copy; a shared writable one would
- * need the page cache to be mapped directly, and is refused (ENODEV).
- * Bytes past the end of the file read as zeros (Linux: SIGBUS for pages
- * wholly past it). */
+ * (Linux leaves that unspecified until the page is first written).  Bytes
+ * past the end of the file read as zeros (Linux: SIGBUS for pages wholly
+ * past it). */
+static long mmap_private(struct file *f, unsigned long addr, size_t len, int prot, int flags,
+			 long off)
+{
+	long at, got, err;
+
+	flags = (flags & ~MAP_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS;
+	at = vm_mmap(addr, len, PROT_READ | PROT_WRITE, flags);
+	if (at < 0)
+		return at;
+	got = vfs_read_kernel(f, (void *)at, len, (uint64_t)off);
+	err = got < 0 ? got : vm_mprotect((uintptr_t)at, len, prot);
+	if (err < 0) {
+		vm_munmap((uintptr_t)at, len);
+		return err;
+	}
+	return at;
+}
+
+/* A shared mapping maps the file's own pages (core/vm_file.c): stores are
+ * the file's data at once, and what write(2) stores shows through it. */
+static long mmap_shared(struct file *f, unsigned long addr, size_t len, int prot, int flags,
+			long off)
+{
+	struct vnode *v = vfs_map_get(f);
+	long at;
+
+	if (IS_ERR(v))
+		return PTR_ERR(v);
+	flags = (flags & ~MAP_TYPE) | MAP_SHARED;
+	at = vm_mmap_file(addr, len, prot, flags, v, (uint64_t)off,
+			  (f->flags & O_ACCMODE) == O_RDWR);
+	if (at < 0)
+		vfs_map_put(v);
+	return at;
+}
+
 static long mmap_file(unsigned long addr, size_t len, int prot, int flags, int fd, long off)
 {
+	int type = flags & MAP_TYPE;
 	struct file *f;
 	long at;
 
 	if (off & (PAGE - 1) || off < 0)
 		return -EINVAL;
-	if ((flags & MAP_SHARED) && (prot & PROT_WRITE))
-		return -ENODEV;
+	if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
 	f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if ((f->flags & O_ACCMODE) == O_WRONLY) {
-		file_put(f);
-		return -EACCES;
-	}
-	if (!f->vnode) {
-		file_put(f);
-		return -ENODEV;                 /* pipes, eventfds, sockets */
-	}
-	flags = (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) | MAP_PRIVATE | MAP_ANONYMOUS;
-	at = vm_mmap(addr, len, PROT_READ | PROT_WRITE, flags);
-	if (at >= 0) {
-		long got = vfs_read_kernel(f, (void *)at, len, (uint64_t)off);
-		long err = got < 0 ? got : vm_mprotect((uintptr_t)at, len, prot);
-		if (err < 0) {
-			vm_munmap((uintptr_t)at, len);
-			at = err;
-		}
-	}
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		at = -EACCES;
+	else if (!f->vnode)
+		at = -ENODEV;                   /* pipes, eventfds, sockets */
+	else if (type == MAP_PRIVATE)
+		at = mmap_private(f, addr, len, prot, flags, off);
+	else
+		at = mmap_shared(f, addr, len, prot, flags, off);
 	file_put(f);
 	return at;
 }
@@ -97,7 +122,7 @@ SYSCALL_DEFINE3(msync, unsigned long, addr, size_t, len, int, flags)
 	(void)flags;
 	if (addr & (PAGE - 1))
 		return -EINVAL;
-	/* Private and anonymous memory has nothing to write back. */
+	/* Nothing to write back: a shared mapping is the file's memory. */
 	return len == 0 || vm_find(addr, &s, &e) == 0 ? 0 : -ENOMEM;
 }
 

@@ -84,10 +84,16 @@ void arch_sigcontext_to_syscall_frame(const struct sigcontext *sc, struct arch_s
 	f->rflags = (f->rflags & ~USER_FLAGS) | (sc->eflags & USER_FLAGS);
 }
 
-bool arch_fault_is_caught(uintptr_t rip)
+/* The signal a page fault the VM layer refused with err raises. */
+static int page_fault_signal(int err)
+{
+	return err == -EIO ? 7 /* SIGBUS */ : 11 /* SIGSEGV */;
+}
+
+bool arch_fault_is_caught(uintptr_t rip, int err)
 {
 	return arch_fault_has_fixup(rip) ||
-	       (hooks && arch_in_app_text(rip) && hooks->catches(11 /* SIGSEGV */));
+	       (hooks && arch_in_app_text(rip) && hooks->catches(page_fault_signal(err)));
 }
 
 bool arch_signal_wanted(const struct trap_frame *f)
@@ -106,7 +112,7 @@ void arch_signal_deliver(struct trap_frame *f, void *fpu)
 }
 
 /* A fault in application code: the signal it raises, if caught. */
-bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr)
+bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr, int err)
 {
 	static const struct { uint8_t vector, sig, code; } map[] = {
 		{ 0, 8 /* SIGFPE */, 1 /* FPE_INTDIV */ },
@@ -124,13 +130,15 @@ bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr)
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		if (map[i].vector != f->vector)
 			continue;
-		int code = map[i].code;
+		int sig = map[i].sig, code = map[i].code;
 		if (f->vector == 14 && (f->error & 1))
 			code = 2;                   /* SEGV_ACCERR: mapped, not allowed */
+		if (f->vector == 14 && page_fault_signal(err) == 7)
+			sig = 7, code = 2;          /* SIGBUS, BUS_ADRERR: past a file's end */
 		to_sigcontext(f, fpu, &sc);
 		if (f->vector == 14)
 			sc.cr2 = addr;
-		if (!hooks->fault(map[i].sig, code, f->vector == 14 ? addr : f->rip, &sc))
+		if (!hooks->fault(sig, code, f->vector == 14 ? addr : f->rip, &sc))
 			return false;
 		from_sigcontext(&sc, f);
 		return true;

@@ -266,7 +266,7 @@ void trap_in_thread(void *fpu_copy)
 		return;
 	}
 	arch_irq_enable();
-	bool caught = arch_signal_fault(frame, fpu_copy, addr);
+	bool caught = arch_signal_fault(frame, fpu_copy, addr, err);
 	arch_irq_disable();
 	if (caught)
 		return;                         /* resume where the handler says */

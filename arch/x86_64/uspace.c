@@ -12,7 +12,9 @@
  * one shootdown request are shared by every CPU.
  *
  * PROT_NONE pages keep their frame in a not-present entry marked PTE_NONE,
- * so that a later mprotect can bring them back.
+ * so that a later mprotect can bring them back.  PTE_BORROWED marks a frame
+ * the mapping does not own (ARCH_MAP_BORROWED: a file's page); protect and
+ * split keep it.
  */
 #include "arch/x86_64/x86_impl.h"
 #include "core/mm.h"
@@ -24,7 +26,8 @@ static void shootdown(uintptr_t start, size_t len, bool lazy_too);
 
 static uint64_t prot_bits(unsigned int prot)
 {
-	uint64_t f = (prot & ARCH_PROT_EXEC) ? 0 : nx_bit;
+	uint64_t f = ((prot & ARCH_PROT_EXEC) ? 0 : nx_bit) |
+		     ((prot & ARCH_MAP_BORROWED) ? PTE_BORROWED : 0);
 
 	if (!(prot & (ARCH_PROT_READ | ARCH_PROT_WRITE | ARCH_PROT_EXEC)))
 		return f | PTE_NONE;
@@ -36,9 +39,11 @@ static uint64_t prot_bits(unsigned int prot)
 
 static unsigned int bits_prot(uint64_t e)
 {
+	unsigned int borrowed = (e & PTE_BORROWED) ? ARCH_MAP_BORROWED : 0;
+
 	if (!(e & PTE_P))
-		return 0;
-	return ARCH_PROT_READ | ((e & PTE_W) ? ARCH_PROT_WRITE : 0) |
+		return borrowed;
+	return borrowed | ARCH_PROT_READ | ((e & PTE_W) ? ARCH_PROT_WRITE : 0) |
 	       ((e & PTE_NX) || !nx_bit ? 0 : ARCH_PROT_EXEC);
 }
 
@@ -145,7 +150,7 @@ int arch_user_protect(uintptr_t va, unsigned int prot)
 
 	if (va >= USER_TOP || !(e = entry(va, &l)) || !present(*e))
 		return -ENOENT;
-	*e = (*e & PTE_ADDR) | prot_bits(prot) | (l == 2 ? PTE_PS : 0);
+	*e = (*e & (PTE_ADDR | PTE_BORROWED)) | prot_bits(prot) | (l == 2 ? PTE_PS : 0);
 	return 0;
 }
 
@@ -201,9 +206,10 @@ void tlb_shootdown_irq(void)
 }
 
 /*
- * Lazy CPUs.  An idle CPU runs only kernel code, which never uses the
- * lower half, so a stale translation there is harmless until it runs a
- * thread again.  It says so (lazy); a shootdown marks it stale instead of
+ * Lazy CPUs.  An idle CPU runs only kernel code, which uses no application
+ * mapping of the lower half, so a stale translation there is harmless until
+ * it runs a thread again.  (The heap's blocks, which kernel code does use,
+ * are shot down with arch_tlb_shootdown_all.)  It says so (lazy); a shootdown marks it stale instead of
  * interrupting it (an IPI to a halted virtual CPU is among the dearest
  * things a guest does), and the CPU flushes its whole TLB when it leaves
  * idle.  Each side stores, then reads the other's word, both sequentially
@@ -227,9 +233,45 @@ void arch_tlb_lazy_leave(void)
 		arch_tlb_flush_all();
 }
 
+/* Page tables arch_user_prune took out, freed after the next shootdown
+ * (which then interrupts lazy CPUs too).  Linked through their first word;
+ * the caller's lock (the VM's) covers the list. */
+static uint64_t *pruned;
+
 void arch_tlb_shootdown(uintptr_t start, size_t len)
 {
-	shootdown(start, len, false);
+	shootdown(start, len, pruned != NULL);
+	while (pruned) {
+		uint64_t *next = (uint64_t *)pruned[0];
+
+		page_free(arch_virt_to_phys(pruned), 0);
+		pruned = next;
+	}
+}
+
+void arch_tlb_shootdown_all(uintptr_t start, size_t len)
+{
+	if (!pruned)
+		shootdown(start, len, true);
+	else
+		arch_tlb_shootdown(start, len);
+}
+
+int arch_user_prune(uintptr_t va)
+{
+	uint64_t *pd = pte_walk(ALIGN_DOWN(va, HUGE_PAGE_SIZE), 2, false), *pt;
+
+	if (va >= USER_TOP || !pd || !(*pd & PTE_P) || (*pd & PTE_PS))
+		return 0;
+	pt = arch_phys_to_virt(*pd & PTE_ADDR);
+	for (unsigned int i = 0; i < 512; i++) {
+		if (present(pt[i]))
+			return 0;
+	}
+	*pd = 0;
+	pt[0] = (uint64_t)pruned;
+	pruned = pt;
+	return 1;
 }
 
 /* With lazy_too, lazy CPUs are interrupted as well: before a page table is

@@ -73,7 +73,7 @@ struct trap_frame {
 /* signal.c */
 bool arch_signal_wanted(const struct trap_frame *f);
 void arch_signal_deliver(struct trap_frame *f, void *fpu);
-bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr);
+bool arch_signal_fault(struct trap_frame *f, void *fpu, uintptr_t addr, int err);
 
 /* entry.S */
 extern uint32_t fpu_use_xsave;      /* read by entry.S */
@@ -102,6 +102,7 @@ void serial_init(void);
 #define PTE_PCD  (1ULL << 4)
 #define PTE_PS   (1ULL << 7)
 #define PTE_NONE (1ULL << 9)         /* software: a PROT_NONE page, not present */
+#define PTE_BORROWED (1ULL << 10)    /* software: the frame is not the mapping's own */
 #define PTE_NX   (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 extern uint64_t nx_bit;              /* PTE_NX where the CPU has it, else 0 */

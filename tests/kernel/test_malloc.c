@@ -353,3 +353,75 @@ KTEST(malloc_cost_64)
 	       (unsigned long)(pair_ns / PAIRS), PAIRS, (unsigned long)(batch_ns / PAIRS), BATCH);
 	KCHECK(t, p != NULL);
 }
+
+/* ---- mapped blocks: realloc by remapping ---- */
+
+/* A large block is a mapping of its own; realloc moves its pages, not its
+ * bytes: the first page's frame is the same after growing 1 MiB -> 16 MiB. */
+KTEST(malloc_realloc_remaps)
+{
+	size_t base = malloc_in_use_bytes();
+	uintptr_t start, end;
+	uint8_t *p = malloc(1 << 20), *q;
+	uint64_t frame;
+
+	KCHECK(t, p != NULL);
+	if (!p)
+		return;
+	KCHECK_EQ(t, vm_find((uintptr_t)p, &start, &end), 0);
+	KCHECK_EQ(t, start, (uintptr_t)p);
+	KCHECK_EQ(t, end - start, 1 << 20);
+	fill(p, 1 << 20);
+	frame = arch_user_query((uintptr_t)p, NULL, NULL);
+	KCHECK(t, frame != 0);                          /* populated at once */
+	q = realloc(p, 16 << 20);
+	KCHECK(t, q != NULL);
+	if (!q)
+		return;
+	KCHECK(t, intact(q, 1 << 20, p));
+	KCHECK_EQ(t, arch_user_query((uintptr_t)q, NULL, NULL), frame);   /* no copy */
+	KCHECK_EQ(t, malloc_usable_size(q), 16 << 20);
+	memset(q + (1 << 20), 0x5a, 15 << 20);          /* the new part is there */
+	p = realloc(q, 256 << 10);                      /* shrinks where it is */
+	KCHECK(t, p == q && intact(p, 256 << 10, q == p ? p : q));
+	KCHECK_EQ(t, malloc_usable_size(p), 256 << 10);
+	free(p);
+	KCHECK_EQ(t, vm_find((uintptr_t)p, &start, &end), -ENOMEM);
+	KCHECK_EQ(t, malloc_in_use_bytes(), base);
+}
+
+/* Freed blocks leave no page table behind to pin a 2 MiB chunk: after a
+ * burst of 1 MiB blocks, as many 2 MiB frames are free as before. */
+KTEST(malloc_mapped_blocks_give_memory_back)
+{
+	enum { N = 24 };
+	struct mm_stats s0, s1;
+	void *p[N];
+
+	mm_drain_cpu_caches();
+	mm_stats(&s0);
+	for (int i = 0; i < N; i++) {
+		p[i] = malloc(1 << 20);
+		KCHECK(t, p[i] != NULL);
+	}
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	mm_drain_cpu_caches();
+	mm_stats(&s1);
+	KCHECK(t, s1.free_huge >= s0.free_huge);
+	KCHECK_EQ(t, s1.split_chunks, s0.split_chunks);
+}
+
+/* A thread that may not sleep gets a page run, not a mapping. */
+KTEST(malloc_large_block_in_atomic_context)
+{
+	uintptr_t start, end;
+	void *p;
+
+	preempt_disable();
+	p = malloc(1 << 20);
+	preempt_enable();
+	KCHECK(t, p != NULL);
+	KCHECK_EQ(t, vm_find((uintptr_t)p, &start, &end), -ENOMEM);
+	free(p);
+}

@@ -8,6 +8,7 @@
  * Each case works under its own directory in /tmp and removes it.
  */
 #include "fs/fs.h"
+#include "fs/vfs_impl.h"                       /* ramfs_pages */
 #include "libc/abi.h"                           /* before core/kernel.h */
 #include "core/ktest.h"
 #include "core/mm.h"
@@ -17,6 +18,9 @@
 long sys_openat(long, long, long, long);
 long sys_open(long, long, long);
 long sys_close(long);
+long sys_mmap(long, long, long, long, long, long);
+long sys_mprotect(long, long, long);
+long sys_munmap(long, long);
 long sys_read(long, long, long);
 long sys_write(long, long, long);
 long sys_pread64(long, long, long, long);
@@ -392,6 +396,38 @@ KTEST(vfs_unlink_while_open_frees_memory)
 	mm_stats(&after);
 	KCHECK_EQ(t, after.used_bytes, before.used_bytes);
 	KCHECK_EQ(t, heap_settled(heap), heap);
+}
+
+/* A shared mapping keeps an unlinked, closed file alive; each piece of a
+ * split mapping holds it; the last munmap frees its pages. */
+KTEST(vfs_mapped_file_freed_with_last_mapping)
+{
+	static char block[8192];
+	uint64_t pages = ramfs_pages();
+	long fd, m;
+	char *p;
+
+	memset(block, 'm', sizeof(block));
+	fd = xopen("/tmp/t6m", O_CREAT | O_RDWR);
+	for (int i = 0; i < 8; i++)
+		KCHECK_EQ(t, sys_write(fd, L(block), sizeof(block)), sizeof(block));
+	m = sys_mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	KCHECK(t, m > 0);
+	if (m <= 0)
+		return;
+	p = (char *)m;
+	KCHECK_EQ(t, sys_unlink(L("/tmp/t6m")), 0);
+	KCHECK_EQ(t, sys_close(fd), 0);
+	KCHECK_EQ(t, ramfs_pages(), pages + 16);        /* still there: mapped */
+	KCHECK_EQ(t, p[5 * 4096], 'm');
+	p[5 * 4096] = 'x';
+	KCHECK_EQ(t, sys_mprotect(m + 4 * 4096, 4096, PROT_READ), 0);   /* three pieces */
+	KCHECK_EQ(t, p[5 * 4096], 'x');
+	KCHECK_EQ(t, sys_munmap(m, 8 * 4096), 0);
+	KCHECK_EQ(t, ramfs_pages(), pages + 16);        /* the last piece holds it */
+	KCHECK_EQ(t, p[12 * 4096], 'm');
+	KCHECK_EQ(t, sys_munmap(m + 8 * 4096, 8 * 4096), 0);
+	KCHECK_EQ(t, ramfs_pages(), pages);
 }
 
 KTEST(vfs_descriptors_dup_fcntl)

@@ -107,7 +107,7 @@ KTEST(vm_bad_arguments)
 	KCHECK_EQ(t, vm_mmap(0x1001, 4096, RW, ANON | VM_MAP_FIXED), -EINVAL);
 	KCHECK_EQ(t, vm_mmap(0, 4096, RW, VM_MAP_ANONYMOUS), -EINVAL);      /* neither private nor shared */
 	KCHECK_EQ(t, vm_mmap(0, 4096, 0x80, ANON), -EINVAL);
-	KCHECK_EQ(t, vm_mmap(0, 4096, RW, VM_MAP_PRIVATE), -ENODEV);        /* files: with the VFS */
+	KCHECK_EQ(t, vm_mmap(0, 4096, RW, VM_MAP_PRIVATE), -ENODEV);        /* files: vm_mmap_file */
 	KCHECK_EQ(t, vm_munmap(0x1001, 4096), -EINVAL);
 	KCHECK_EQ(t, vm_mprotect(0x123000, 4096, RW), -ENOMEM);           /* not mapped */
 	KCHECK_EQ(t, vm_munmap(0x123000, 4096), 0);                        /* nothing there: fine */

@@ -28,6 +28,7 @@
  * Build and run: make build/unit/test_malloc && build/unit/test_malloc
  * (the threaded test is also meant for -fsanitize=thread).
  */
+#define _GNU_SOURCE                    /* mremap */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -51,6 +52,16 @@
 #define NCPU 4
 
 /* ---- the fake machine ---- */
+
+/* Mapped blocks (the VM's vm_block_* in the kernel): real mappings here,
+ * their pages counted against the machine.  Off unless a test turns them
+ * on (maps_on), so the other tests see page runs only. */
+#define MAX_MAPPED 4096
+static struct { void *p; size_t len; } mapped[MAX_MAPPED];
+static unsigned int nmapped;
+static bool maps_on;
+static uint64_t remaps_moved, remaps_in_place;
+
 
 static uint8_t *ram;                 /* [ram, ram + ram_size), 1 GiB aligned */
 static void *ram_map;
@@ -191,6 +202,12 @@ static void machine_new(uint64_t size)
 		list_push(pfn, k);
 		pfn += 1U << k;
 	}
+	while (nmapped) {
+		nmapped--;
+		munmap(mapped[nmapped].p, mapped[nmapped].len);
+	}
+	maps_on = false;
+	remaps_moved = remaps_in_place = 0;
 	used_pages = 0;
 	limit_pages = npages;
 	malloc_reset();
@@ -230,6 +247,90 @@ void malloc_pages_free(void *va, unsigned int order)
 	if (irq_depth)
 		violation("page free with interrupts off", va);
 	fake_free(va, order);
+}
+
+static int mapped_find(const void *p)
+{
+	for (unsigned int i = 0; i < nmapped; i++) {
+		if (mapped[i].p == p)
+			return (int)i;
+	}
+	return -1;
+}
+
+void *malloc_map(size_t n)
+{
+	size_t len = ALIGN_UP(n, PG);
+	void *p = NULL;
+
+	if (irq_depth)
+		violation("mapping with interrupts off", NULL);
+	pthread_mutex_lock(&fake_lock);
+	if (maps_on && nmapped < MAX_MAPPED && used_pages + len / PG <= limit_pages) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			p = NULL;
+		} else {
+			mapped[nmapped].p = p;
+			mapped[nmapped++].len = len;
+			used_pages += len / PG;
+		}
+	}
+	pthread_mutex_unlock(&fake_lock);
+	return p;
+}
+
+void *malloc_remap(void *p, size_t n)
+{
+	size_t len = ALIGN_UP(n, PG);
+	void *q = NULL;
+	int i;
+
+	pthread_mutex_lock(&fake_lock);
+	i = mapped_find(p);
+	if (i >= 0 && used_pages - mapped[i].len / PG + len / PG <= limit_pages) {
+		q = mremap(p, mapped[i].len, len, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED) {
+			q = NULL;
+		} else {
+			used_pages = used_pages - mapped[i].len / PG + len / PG;
+			mapped[i].p = q;
+			mapped[i].len = len;
+			if (q == p)
+				remaps_in_place++;
+			else
+				remaps_moved++;
+		}
+	}
+	pthread_mutex_unlock(&fake_lock);
+	return q;
+}
+
+size_t malloc_map_size(const void *p)
+{
+	size_t len;
+	int i;
+
+	pthread_mutex_lock(&fake_lock);
+	i = mapped_find(p);
+	len = i < 0 ? 0 : mapped[i].len;
+	pthread_mutex_unlock(&fake_lock);
+	return len;
+}
+
+bool malloc_unmap(void *p)
+{
+	int i;
+
+	pthread_mutex_lock(&fake_lock);
+	i = mapped_find(p);
+	if (i >= 0) {
+		munmap(p, mapped[i].len);
+		used_pages -= mapped[i].len / PG;
+		mapped[i] = mapped[--nmapped];
+	}
+	pthread_mutex_unlock(&fake_lock);
+	return i >= 0;
 }
 
 void malloc_set_errno(int err) { errno = err; }
@@ -332,7 +433,10 @@ static bool model_add(void *vp, size_t n, size_t align)
 	u = kmalloc_usable_size(p);
 	CHECK((uintptr_t)p % MAX(align, 16) == 0);
 	CHECK(u >= n);
-	CHECK(malloc_va_ok(p) && malloc_va_ok(p + u - 1));
+	if (malloc_va_ok(p))
+		CHECK(malloc_va_ok(p + u - 1));
+	else
+		CHECK(maps_on && malloc_map_size(p) == u);
 	for (unsigned int i = 0; i < nlive; i++) {
 		if (p < lv[i].p + lv[i].usable && lv[i].p < p + u) {
 			CHECK(!"blocks overlap");
@@ -524,9 +628,10 @@ UNIT_TEST(malloc_large_blocks)
 
 /* Random malloc/calloc/realloc/aligned_alloc/free on four CPUs, each block
  * freed on whatever CPU comes up: most frees are remote. */
-UNIT_TEST(malloc_random_against_model)
+static void random_against_model(bool maps)
 {
 	machine_new(256 * MIB);
+	maps_on = maps;
 	for (unsigned int step = 0; step < 60000; step++) {
 		uint64_t r = rnd() % 100;
 
@@ -535,7 +640,8 @@ UNIT_TEST(malloc_random_against_model)
 			model_free(rnd() % nlive);
 		} else if (nlive && r < 55) {
 			struct live *l = &lv[rnd() % nlive];
-			size_t n = random_size(), keep = MIN(n, l->usable);
+			size_t n = maps && rnd() % 3 == 0 ? MALLOC_MAP_MIN + rnd() % MIB : random_size();
+			size_t keep = MIN(n, l->usable);
 			uint8_t *q;
 
 			CHECK(intact(l->p, l->usable, l->tag));
@@ -562,7 +668,7 @@ UNIT_TEST(malloc_random_against_model)
 
 			CHECK(model_add(kaligned_alloc(a, n), n, a));
 		} else {
-			size_t n = random_size();
+			size_t n = maps && rnd() % 8 == 0 ? MALLOC_MAP_MIN + rnd() % MIB : random_size();
 
 			CHECK(model_add(kmalloc(n), n, 16));
 		}
@@ -573,6 +679,55 @@ UNIT_TEST(malloc_random_against_model)
 	}
 	CHECK_EQ(malloc_in_use_bytes(), model_bytes());
 	model_free_all();
+	CHECK_EQ(malloc_in_use_bytes(), 0);
+	check_accounting();
+	CHECK_EQ(violations, 0);
+	CHECK_EQ(printk_count, 0);
+}
+
+UNIT_TEST(malloc_random_against_model)
+{
+	random_against_model(false);
+}
+
+/* The same with mapped blocks: large reallocs remap (mremap), never copy. */
+UNIT_TEST(malloc_random_against_model_mapped)
+{
+	random_against_model(true);
+	printf("#   %lu mapped blocks remapped in place, %lu moved\n", (unsigned long)remaps_in_place,
+	       (unsigned long)remaps_moved);
+	CHECK(remaps_moved + remaps_in_place > 0);
+	CHECK_EQ(nmapped, 0);
+}
+
+/* A mapped block grows, shrinks and moves by remapping: the contents stay,
+ * the statistics follow, and a small size goes back to a small block. */
+UNIT_TEST(malloc_realloc_remaps_mapped_blocks)
+{
+	struct malloc_stats s;
+	uint8_t *p, *q;
+
+	machine_new(64 * MIB);
+	maps_on = true;
+	p = kmalloc(200 * KIB);
+	CHECK(p && !malloc_va_ok(p) && kmalloc_usable_size(p) == 200 * KIB);
+	fill(p, 200 * KIB, 7);
+	q = krealloc(p, 5 * MIB);
+	CHECK(q && intact_upto(q, 200 * KIB, 200 * KIB, 7));
+	CHECK_EQ(remaps_moved + remaps_in_place, 1);    /* remapped, not copied */
+	CHECK_EQ(kmalloc_usable_size(q), 5 * MIB);
+	malloc_stats_get(&s);
+	CHECK_EQ(s.large_blocks, 1);
+	CHECK_EQ(s.large_bytes, 5 * MIB);
+	check_accounting();
+	p = krealloc(q, 129 * KIB);                     /* less than half: shrinks by remapping */
+	CHECK(p && intact_upto(p, 200 * KIB, 129 * KIB, 7));
+	CHECK_EQ(remaps_moved + remaps_in_place, 2);
+	CHECK_EQ(kmalloc_usable_size(p), 132 * KIB);
+	q = krealloc(p, 1000);                          /* small again: a copy */
+	CHECK(q && malloc_va_ok(q) && intact_upto(q, 200 * KIB, 1000, 7));
+	CHECK_EQ(nmapped, 0);
+	kfree(q);
 	CHECK_EQ(malloc_in_use_bytes(), 0);
 	check_accounting();
 	CHECK_EQ(violations, 0);

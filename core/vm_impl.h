@@ -1,0 +1,80 @@
+/*
+ * core/vm_impl.h - the VM layer's private state and its internal seams:
+ * core/vm.c (the system calls and the fault handler), core/vm_pages.c (the
+ * page-table side: populating, splitting, taking down, moving) and
+ * core/vm_file.c (shared file mappings and the heap's mapped blocks).
+ *
+ * Everything here runs with vm.lock held.
+ */
+#ifndef CORE_VM_IMPL_H
+#define CORE_VM_IMPL_H
+
+#include "core/kernel.h"
+#include "core/arch.h"
+#include "core/mm.h"
+#include "core/vma_impl.h"
+#include "sched/sched.h"
+
+#define VM_LO         0x10000ULL                /* the first 64 KiB stay unmapped */
+#define VM_HI         0x00007fffffe00000ULL
+#define VM_MMAP_BASE  0x0000100000000000ULL     /* where mmap without a hint looks */
+/* Where the heap's blocks go: far above the application's mappings, so
+ * that no CPU keeps a stale translation of an application page there
+ * (an idle CPU's interrupt handlers may touch heap blocks; vm_shootdown). */
+#define VM_BLOCK_BASE 0x0000600000000000ULL
+#define HUGE          HUGE_PAGE_SIZE
+
+/*
+ * Kinds of record beyond Linux's flags, kept in struct vma's flags (Linux's
+ * MAP_* bits that a record stores are all below these):
+ *   VM_REC_FILE      a shared mapping of a file: owner is the file's vnode,
+ *                    with a mapping reference (vfs_map_hold); its pages are
+ *                    the file's own frames (ARCH_MAP_BORROWED), 4 KiB only.
+ *   VM_REC_MAYWRITE  its file was opened for writing: mprotect may add
+ *                    PROT_WRITE.
+ *   VM_REC_BLOCK     a large block of the heap (vm_block_*): owner is &vm,
+ *                    so it never merges with a neighbour; always populated.
+ */
+#define VM_REC_FILE      0x10000000u
+#define VM_REC_MAYWRITE  0x20000000u
+#define VM_REC_BLOCK     0x40000000u
+
+struct vm_space {
+	struct mutex lock;
+	/* vm.lock must be held for these: */
+	struct vma_set set;
+	uint16_t *huge_refs;            /* per 2 MiB of RAM: mapped 4 KiB pages of a split frame */
+	uint64_t nhuge;
+	struct vm_stats stats;
+	struct vma *dead;               /* file records dropped, released at unlock */
+	bool ready;
+};
+
+extern struct vm_space vm;
+
+void vm_lock(void);
+long vm_mmap_record(uintptr_t addr, size_t len, int prot, int flags, void *owner,
+		    uint64_t offset);           /* vm_mmap with VM_REC_* kinds */
+void vm_unlock(void);                   /* releases the dead records' files, then unlocks */
+
+/* --- core/vm_pages.c --- */
+
+unsigned int vm_arch_prot(const struct vma *v);   /* v's protection for arch_user_* */
+void vm_shootdown(uint64_t start, uint64_t len);  /* after a change; idle CPUs too for blocks */
+int vm_populate(const struct vma *v, uint64_t addr);        /* the page holding addr */
+int vm_populate_range(const struct vma *v, uint64_t start, uint64_t end);
+int vm_split_edges(uint64_t start, uint64_t end);
+int vm_unpopulate(uint64_t start, uint64_t end);
+int vm_reprotect(uint64_t start, uint64_t end, unsigned int prot);
+int vm_move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot);
+long vm_move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len);
+
+/* --- core/vm_file.c --- */
+
+int vm_file_populate(const struct vma *v, uint64_t page);
+void vm_record_split(struct vma *piece);
+void vm_record_free(struct vma *v);
+void vm_record_copy(struct vma *to, const struct vma *from);     /* owner, offset, a reference */
+void vm_release_dead(struct vma *list);
+
+#endif
