@@ -107,6 +107,31 @@ static void mmap_touch(long n)                  /* n: MiB, in 256 MiB mappings *
 	}
 }
 
+/* A buffer grown by doubling, 256 KiB to 64 MiB, touching each new page:
+ * realloc of large blocks remaps (musl's mallocng: mremap; Skiff's heap:
+ * its mapped blocks), so what is measured is mostly the touching. */
+static void realloc_grow(long n)
+{
+	for (long i = 0; i < n; i++) {
+		size_t size = 256 << 10;
+		char *p = malloc(size);
+
+		for (size_t off = 0; off < size; off += 4096)
+			p[off] = 1;
+		while (size < (64UL << 20)) {
+			char *q = realloc(p, size * 2);
+
+			if (!q)
+				break;
+			p = q;
+			for (size_t off = size; off < size * 2; off += 4096)
+				p[off] = 1;
+			size *= 2;
+		}
+		free(p);
+	}
+}
+
 /* A pipe round trip: one byte there and back between two threads. */
 static int ping[2], pong[2];
 static int partner_cpu;
@@ -200,6 +225,7 @@ int main(int argc, char **argv)
 	printf("malloc_free_64 %.1f ns\n", median(malloc_free, 20000 * scale));
 	printf("mmap_munmap_4k %.1f ns\n", median(mmap_small, 2000 * scale));
 	printf("mmap_touch_per_mib %.1f ns\n", median(mmap_touch, 256) * 1);
+	printf("realloc_grow_to_64m %.1f ns\n", median(realloc_grow, 4));
 	partner_cpu = 0;
 	printf("pipe_round_trip_colocated %.1f ns\n", median(pipe_round_trip, 2000 * scale));
 	printf("switch_colocated %.1f ns\n", median(condvar_switch, 2000 * scale) / 2);
