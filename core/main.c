@@ -129,7 +129,7 @@ void kernel_main(struct boot_info *bi)
 	boot_mark("memory");
 	sched_init();
 	boot_mark("scheduler");
-	if (vm_init() || shrink_init())
+	if (vm_init() || shrink_init() || vm_blocks_init())
 		panic("no memory for the address space or the shrink thread");
 	initramfs_unpack_all(bi);               /* the VFS itself is made on first use */
 	boot_mark("filesystems");

@@ -77,8 +77,9 @@
  * malloc_va_ok(va) says that va is in memory that page allocations come
  * from, mapped (reading it cannot fault); malloc_va_to_pa and
  * malloc_pa_limit index the large-block map.  malloc_map, malloc_remap,
- * malloc_map_size and malloc_unmap are the mapped blocks' (core/mm.h's
- * vm_block_*: NULL or 0 when there is no such block or it cannot be made).
+ * malloc_map_size and malloc_unmap (bytes freed) are the mapped blocks'
+ * (core/mm.h's vm_block_*: NULL or 0 when there is no such block or it
+ * cannot be made).
  */
 void malloc_set_errno(int err);                /* positive errno, for the caller */
 
@@ -94,7 +95,7 @@ void malloc_pages_free(void *va, unsigned int order);
 void *malloc_map(size_t n);
 void *malloc_remap(void *p, size_t n);
 size_t malloc_map_size(const void *p);
-bool malloc_unmap(void *p);
+size_t malloc_unmap(void *p);
 #else
 #include "core/arch.h"
 #include "core/page_impl.h"
@@ -109,7 +110,7 @@ HEAP_INLINE void malloc_pages_free(void *va, unsigned int order) { page_free_va(
 HEAP_INLINE void *malloc_map(size_t n) { return vm_block_map(n); }
 HEAP_INLINE void *malloc_remap(void *p, size_t n) { return vm_block_remap(p, n); }
 HEAP_INLINE size_t malloc_map_size(const void *p) { return vm_block_size(p); }
-HEAP_INLINE bool malloc_unmap(void *p) { return vm_block_unmap(p); }
+HEAP_INLINE size_t malloc_unmap(void *p) { return vm_block_unmap(p); }
 
 /* The direct map covers every 2 MiB chunk that holds RAM of ours. */
 HEAP_INLINE bool malloc_va_ok(const void *va)

@@ -149,7 +149,7 @@ bool malloc_large_free(void *p)
 	size_t n;
 
 	if (!malloc_va_ok(p)) {                 /* not in the direct map: mapped, or no block */
-		if (!(n = malloc_map_size(p)) || !malloc_unmap(p))
+		if (!(n = malloc_unmap(p)))
 			return false;
 		count_large(n, false);
 		return true;

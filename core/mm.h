@@ -221,16 +221,20 @@ struct vm_region {
 int vm_walk(int (*fn)(const struct vm_region *r, void *arg), void *arg);
 
 /* The heap's large blocks (core/malloc_large.c): mappings of their own,
- * populated at once, so that realloc remaps them instead of copying.
- * vm_block_map returns NULL when there is no memory or the calling thread
- * may not take the VM's lock now (interrupts off, preemption disabled, or
- * the lock held): the heap then uses a page run.  vm_block_remap keeps
- * the contents (moved or not; NULL: nothing changed).  vm_block_size is 0
- * when p starts no block; vm_block_unmap false likewise. */
+ * above the application's area, populated at once, so that realloc remaps
+ * them instead of copying.  vm_block_map returns NULL when there is no
+ * memory or the calling thread may not take the VM's lock now (interrupts
+ * off, preemption disabled, or the lock held): the heap then uses a page
+ * run.  vm_block_remap keeps the contents (moved or not; NULL: nothing
+ * changed, and NULL in a thread that may not sleep).  vm_block_size is 0
+ * when p starts no block; vm_block_unmap returns the bytes freed, 0 when p
+ * starts no block.  Both work where the thread may not sleep as long as
+ * the VM is not busy (else 0, reported): such a free is finished later. */
+int vm_blocks_init(void);                       /* after the shrinker */
 void *vm_block_map(size_t len);
 void *vm_block_remap(void *p, size_t len);
 size_t vm_block_size(const void *p);
-bool vm_block_unmap(void *p);
+size_t vm_block_unmap(void *p);
 
 /* --- memory pressure: the shrinker API (core/shrink.c) --- */
 

@@ -31,7 +31,11 @@ void vm_lock(void)
 
 void vm_unlock(void)
 {
-	struct vma *dead = vm.dead;
+	struct vma *dead;
+
+	if (vm.nretired)        /* every change shoots down; this is a safety net */
+		vm_shootdown(VM_LO, VM_HI - VM_LO);
+	dead = vm.dead;
 
 	vm.dead = NULL;
 	mutex_unlock(&vm.lock);
@@ -113,7 +117,7 @@ static int check_prot_flags(int prot, int flags)
 static long map_locked(uint64_t addr, uint64_t len, int prot, int flags, void *owner,
 		       uint64_t offset)
 {
-	bool fixed = flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE);
+	bool fixed = flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE), block = flags & VM_REC_BLOCK;
 	uint32_t keep = (uint32_t)flags & (VMA_MAP_TYPE | VMA_MAP_ANONYMOUS | VMA_MAP_NORESERVE |
 					   VMA_MAP_STACK | VMA_MAP_HUGETLB | VM_REC_FILE |
 					   VM_REC_MAYWRITE | VM_REC_BLOCK);
@@ -122,11 +126,12 @@ static long map_locked(uint64_t addr, uint64_t len, int prot, int flags, void *o
 	int err;
 
 	if (!fixed) {                           /* 2 MiB-aligned when it can hold huge pages */
-		err = vma_find_gap(&vm.set, addr ? addr : (flags & VM_REC_BLOCK) ?
-				   VM_BLOCK_BASE : VM_MMAP_BASE, len,
+		err = vm_find_area(block, addr, len,
 				   len >= HUGE && !(flags & VM_REC_FILE) ? HUGE : PAGE_SIZE, &start);
 		if (err)
 			return err;
+	} else if (block ? start < VM_BLOCK_BASE : start + len > VM_BLOCK_BASE) {
+		return -ENOMEM;                 /* the other area's */
 	} else if (!(flags & VM_MAP_FIXED_NOREPLACE)) {
 		err = vm_unpopulate(start, start + len);   /* MAP_FIXED replaces */
 		if (err)
@@ -193,6 +198,28 @@ static struct vma *first_ending_above(uint64_t addr)
 	return v;
 }
 
+int vm_unmap_locked(uint64_t addr, uint64_t len)
+{
+	int err = vm_split_edges(addr, addr + len);
+
+	/* Only mappings can hold pages: visit those, not the whole range
+	 * (munmap of terabytes, mostly holes, must not walk them). */
+	for (struct vma *v = first_ending_above(addr); !err && v && v->start < addr + len;
+	     v = vma_next(v))
+		err = vm_unpopulate(MAX(v->start, addr), MIN(v->end, addr + len));
+	if (!err)
+		err = vma_unmap(&vm.set, addr, len);
+	vm_shootdown(addr, len);
+	return err;
+}
+
+/* The application's calls work below VM_BLOCK_BASE (its TASK_SIZE): the
+ * heap's blocks above are the kernel's. */
+static bool app_range(uint64_t addr, uint64_t len)
+{
+	return addr <= VM_BLOCK_BASE && len <= VM_BLOCK_BASE - addr;
+}
+
 int vm_munmap(uintptr_t addr, size_t len)
 {
 	int err;
@@ -202,18 +229,10 @@ int vm_munmap(uintptr_t addr, size_t len)
 	if (!len || (addr & (PAGE_SIZE - 1)) || addr + len < addr)
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
-	if (addr + len > (1ULL << 47))             /* beyond the lower half (Linux: TASK_SIZE) */
+	if (!app_range(addr, len))              /* beyond the application's half (Linux: TASK_SIZE) */
 		return -EINVAL;
 	vm_lock();
-	err = vm_split_edges(addr, addr + len);
-	/* Only mappings can hold pages: visit those, not the whole range
-	 * (munmap of terabytes, mostly holes, must not walk them). */
-	for (struct vma *v = first_ending_above(addr); !err && v && v->start < addr + len;
-	     v = vma_next(v))
-		err = vm_unpopulate(MAX(v->start, addr), MIN(v->end, addr + len));
-	if (!err)
-		err = vma_unmap(&vm.set, addr, len);
-	vm_shootdown(addr, len);
+	err = vm_unmap_locked(addr, len);
 	vm_unlock();
 	return err;
 }
@@ -243,6 +262,8 @@ int vm_mprotect(uintptr_t addr, size_t len, int prot)
 	if (!ALIGN_UP(len, PAGE_SIZE) || addr + ALIGN_UP(len, PAGE_SIZE) < addr)
 		return -ENOMEM;                 /* wraps around */
 	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!app_range(addr, len))
+		return -ENOMEM;                 /* not mapped, as far as it can see */
 	vm_lock();
 	err = check_protect(addr, len, (uint32_t)prot);
 	if (!err)
@@ -268,13 +289,17 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
 		return -EINVAL;
 	old_len = ALIGN_UP(old_len, PAGE_SIZE);
 	new_len = ALIGN_UP(new_len, PAGE_SIZE);
+	if (!app_range(old, old_len))
+		return -EFAULT;
 	vm_lock();
 	err = new_len < old_len ? vm_split_edges(old + new_len, old + old_len) : 0;
-	if (!err)       /* in place: shrink, or grow into free space after it */
+	if (!err && !app_range(old, new_len))
+		err = -ENOMEM;                  /* growing in place would cross into the heap's */
+	else if (!err)  /* in place: shrink, or grow into free space after it */
 		err = vma_resize(&vm.set, old, old_len, new_len, false, &start);
 	if (!err && new_len < old_len)
 		err = vm_unpopulate(old + new_len, old + old_len);
-	if (err == -ENOMEM && (flags & VM_MREMAP_MAYMOVE)) {
+	if (err == -ENOMEM && (flags & VM_MREMAP_MAYMOVE) && new_len > old_len) {
 		ret = vm_move_mapping(old, old_len, new_len);
 		err = ret < 0 ? (int)ret : 0;
 		start = ret < 0 ? 0 : (uint64_t)ret;
@@ -334,6 +359,8 @@ int vm_madvise(uintptr_t addr, size_t len, int advice)
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!len)
 		return 0;
+	if (!app_range(addr, len))
+		return -ENOMEM;
 	vm_lock();
 	err = advise_locked(addr, len, advice);
 	vm_unlock();

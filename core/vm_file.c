@@ -85,8 +85,8 @@ long vm_mmap_file(uintptr_t addr, size_t len, int prot, int flags, void *file,
 		return -EACCES;
 	if (!len || ALIGN_UP(len, PAGE_SIZE) / PAGE_SIZE > (UINT64_MAX - offset) / PAGE_SIZE)
 		return -EOVERFLOW;
-	flags = (flags & ~(VM_MAP_HUGETLB | VM_MAP_STACK)) | VM_REC_FILE |
-		(may_write ? VM_REC_MAYWRITE : 0);
+	flags &= ~(int)(VM_MAP_HUGETLB | VM_MAP_STACK | VM_REC_FILE | VM_REC_MAYWRITE | VM_REC_BLOCK);
+	flags |= (int)(VM_REC_FILE | (may_write ? VM_REC_MAYWRITE : 0));
 	return vm_mmap_record(addr, len, prot, flags, file, offset);
 }
 
@@ -127,12 +127,84 @@ static struct vma *block_at(const void *p)
 	return v && (v->flags & VM_REC_BLOCK) && v->start == (uintptr_t)p ? v : NULL;
 }
 
+/*
+ * Blocks freed where the thread may not sleep.  Such a free takes vm.lock
+ * only if it is free (a try), checks the block and leaves it here to be
+ * unmapped by the next thread that can: the next block call, or the VM's
+ * shrinker under memory pressure.  A free that finds the lock taken, or the
+ * list full, is reported and the block leaks (it is never corrupted).
+ * The list is under vm.lock.
+ */
+#define DEFERRED_MAX 64
+static void *deferred[DEFERRED_MAX];
+static unsigned int ndeferred;
+
+/* Unmaps the deferred blocks; vm.lock held.  Returns the bytes freed. */
+static size_t drain_deferred(void)
+{
+	size_t freed = 0;
+
+	while (ndeferred) {
+		struct vma *v = block_at(deferred[--ndeferred]);
+
+		if (v) {
+			freed += v->end - v->start;
+			vm_unmap_locked(v->start, v->end - v->start);
+		}
+	}
+	return freed;
+}
+
+static size_t defer_free(void *p)
+{
+	size_t n = 0;
+	struct vma *v;
+
+	if (!mutex_trylock(&vm.lock)) {
+		printk("vm: heap block %p freed where the thread may not sleep while the VM "
+		       "was busy; leaked\n", p);
+		return 0;
+	}
+	if ((v = block_at(p))) {
+		n = v->end - v->start;
+		if (ndeferred < DEFERRED_MAX)
+			deferred[ndeferred++] = p;
+		else
+			printk("vm: too many heap blocks freed where threads may not sleep; "
+			       "%p leaked\n", p);
+	}
+	mutex_unlock(&vm.lock);          /* nothing to release: no record changed */
+	return n;
+}
+
+static size_t shrink_deferred(size_t want)
+{
+	size_t freed;
+
+	(void)want;
+	if (!ndeferred || !mutex_trylock(&vm.lock))     /* a shrinker may only try */
+		return 0;
+	freed = drain_deferred();
+	vm_unlock();
+	return freed;
+}
+
+int vm_blocks_init(void)
+{
+	return shrinker_register("vm-deferred-blocks", shrink_deferred);
+}
+
 void *vm_block_map(size_t len)
 {
 	long at;
 
 	if (!blocks_usable() || !len || len > VM_HI)
 		return NULL;
+	if (ndeferred) {
+		vm_lock();
+		drain_deferred();
+		vm_unlock();
+	}
 	at = vm_mmap_record(0, len, VM_PROT_READ | VM_PROT_WRITE,
 			    VM_MAP_PRIVATE | VM_MAP_ANONYMOUS | VM_MAP_POPULATE | VM_REC_BLOCK,
 			    &vm, 0);
@@ -142,27 +214,42 @@ void *vm_block_map(size_t len)
 size_t vm_block_size(const void *p)
 {
 	size_t n = 0;
+	struct vma *v;
 
-	if (!vm.ready || (uintptr_t)p >= VM_HI)
+	if (!vm.ready || (uintptr_t)p >= VM_HI || (uintptr_t)p < VM_BLOCK_BASE)
 		return 0;
 	if (!blocks_usable()) {
-		printk("vm: heap block %p freed or resized where the thread may not sleep; "
-		       "left as it is\n", p);
-		return 0;
+		if (!mutex_trylock(&vm.lock))
+			return 0;
+		v = block_at(p);
+		n = v ? v->end - v->start : 0;
+		mutex_unlock(&vm.lock);
+		return n;
 	}
 	vm_lock();
-	struct vma *v = block_at(p);
-	if (v)
-		n = v->end - v->start;
+	v = block_at(p);
+	n = v ? v->end - v->start : 0;
 	vm_unlock();
 	return n;
 }
 
-bool vm_block_unmap(void *p)
+size_t vm_block_unmap(void *p)
 {
-	size_t n = vm_block_size(p);
+	size_t n = 0;
+	struct vma *v;
 
-	return n && vm_munmap((uintptr_t)p, n) == 0;
+	if (!vm.ready || (uintptr_t)p >= VM_HI || (uintptr_t)p < VM_BLOCK_BASE)
+		return 0;
+	if (!blocks_usable())
+		return defer_free(p);
+	vm_lock();
+	drain_deferred();
+	if ((v = block_at(p))) {                /* looked up and unmapped in one hold */
+		n = v->end - v->start;
+		vm_unmap_locked(v->start, n);
+	}
+	vm_unlock();
+	return n;
 }
 
 /* Grows the block v in place to new_len if the space after it is free. */
@@ -170,14 +257,28 @@ static bool block_grow(struct vma *v, uint64_t new_len)
 {
 	uint64_t start = v->start, old_len = v->end - v->start, at;
 
-	if (vma_resize(&vm.set, start, old_len, new_len, false, &at))
+	if (start + new_len > VM_HI || vma_resize(&vm.set, start, old_len, new_len, false, &at))
 		return false;
 	v = vma_find(&vm.set, start);
 	if (vm_populate_range(v, start + old_len, start + new_len) == 0)
 		return true;
 	vm_unpopulate(start + old_len, start + new_len);
 	vma_resize(&vm.set, start, new_len, old_len, false, &at);   /* shrinking: cannot fail */
+	vm_shootdown(start + old_len, new_len - old_len);
 	return false;
+}
+
+/* Shrinks the block v to new_len where it is. */
+static bool block_shrink(struct vma *v, uint64_t new_len)
+{
+	uint64_t start = v->start, old_len = v->end - v->start, at;
+
+	if (vm_split_edges(start + new_len, start + old_len) ||
+	    vma_resize(&vm.set, start, old_len, new_len, false, &at))
+		return false;
+	vm_unpopulate(start + new_len, start + old_len);
+	vm_shootdown(start + new_len, old_len - new_len);
+	return true;
 }
 
 void *vm_block_remap(void *p, size_t len)
@@ -192,18 +293,11 @@ void *vm_block_remap(void *p, size_t len)
 	if (!(v = block_at(p)))
 		goto out;
 	old_len = v->end - v->start;
-	if (new_len <= old_len) {
-		at = (long)start;               /* shrinking: the tail goes */
-		if (new_len < old_len && vm_split_edges(start + new_len, start + old_len) == 0 &&
-		    vma_resize(&vm.set, start, old_len, new_len, false, &start) == 0) {
-			vm_unpopulate(start + new_len, start + old_len);
-			vm_shootdown(start + new_len, old_len - new_len);
-		}
-	} else if (block_grow(v, new_len)) {
+	if (new_len == old_len || (new_len < old_len ? block_shrink(v, new_len) :
+				   block_grow(v, new_len)))
 		at = (long)start;
-	} else if ((at = vm_move_mapping(start, old_len, new_len)) >= 0) {
+	else if (new_len > old_len && (at = vm_move_mapping(start, old_len, new_len)) >= 0)
 		vm_shootdown(start, old_len);
-	}
 out:
 	vm_unlock();
 	return at < 0 ? NULL : (void *)at;

@@ -4,7 +4,8 @@
  * page-table side: populating, splitting, taking down, moving) and
  * core/vm_file.c (shared file mappings and the heap's mapped blocks).
  *
- * Everything here runs with vm.lock held.
+ * Everything below runs with vm.lock held, except vm_lock, vm_unlock and
+ * vm_mmap_record, which take it.
  */
 #ifndef CORE_VM_IMPL_H
 #define CORE_VM_IMPL_H
@@ -18,9 +19,11 @@
 #define VM_LO         0x10000ULL                /* the first 64 KiB stay unmapped */
 #define VM_HI         0x00007fffffe00000ULL
 #define VM_MMAP_BASE  0x0000100000000000ULL     /* where mmap without a hint looks */
-/* Where the heap's blocks go: far above the application's mappings, so
- * that no CPU keeps a stale translation of an application page there
- * (an idle CPU's interrupt handlers may touch heap blocks; vm_shootdown). */
+/* The application's mappings lie in [VM_LO, VM_BLOCK_BASE) (its calls
+ * refuse anything above), the heap's blocks in [VM_BLOCK_BASE, VM_HI): so
+ * no CPU keeps a stale translation of an application page where a block
+ * goes, and a block's shootdowns reach idle CPUs too, whose interrupt
+ * handlers may touch it (vm_shootdown). */
 #define VM_BLOCK_BASE 0x0000600000000000ULL
 #define HUGE          HUGE_PAGE_SIZE
 
@@ -47,6 +50,8 @@ struct vm_space {
 	uint64_t nhuge;
 	struct vm_stats stats;
 	struct vma *dead;               /* file records dropped, released at unlock */
+	struct { uint64_t pa; uint8_t order; } retired[512];   /* freed at the next shootdown */
+	unsigned int nretired;
 	bool ready;
 };
 
@@ -55,6 +60,7 @@ extern struct vm_space vm;
 void vm_lock(void);
 long vm_mmap_record(uintptr_t addr, size_t len, int prot, int flags, void *owner,
 		    uint64_t offset);           /* vm_mmap with VM_REC_* kinds */
+int vm_unmap_locked(uint64_t addr, uint64_t len);         /* munmap's work, any area */
 void vm_unlock(void);                   /* releases the dead records' files, then unlocks */
 
 /* --- core/vm_pages.c --- */
@@ -66,7 +72,9 @@ int vm_populate_range(const struct vma *v, uint64_t start, uint64_t end);
 int vm_split_edges(uint64_t start, uint64_t end);
 int vm_unpopulate(uint64_t start, uint64_t end);
 int vm_reprotect(uint64_t start, uint64_t end, unsigned int prot);
-int vm_move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot);
+int vm_move_prepare(uint64_t from, uint64_t to, uint64_t len);
+void vm_move_commit(uint64_t from, uint64_t to, uint64_t len, unsigned int prot);
+int vm_find_area(bool block, uint64_t hint, uint64_t len, uint64_t align, uint64_t *out);
 long vm_move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len);
 
 /* --- core/vm_file.c --- */

@@ -21,12 +21,27 @@ unsigned int vm_arch_prot(const struct vma *v)
 	       ((v->flags & VM_REC_FILE) ? ARCH_MAP_BORROWED : 0);
 }
 
+/* Frames unmapped since the last shootdown: another CPU may still write
+ * through a stale translation, so they go back only after it (a racing
+ * application thread must not scribble on a frame that has a new owner). */
+static void retire(uint64_t pa, unsigned int order)
+{
+	if (vm.nretired == ARRAY_SIZE(vm.retired))
+		vm_shootdown(VM_LO, VM_HI - VM_LO);     /* full: every CPU flushes all */
+	vm.retired[vm.nretired].pa = pa;
+	vm.retired[vm.nretired++].order = (uint8_t)order;
+}
+
 void vm_shootdown(uint64_t start, uint64_t len)
 {
 	if (start + len > VM_BLOCK_BASE)
 		arch_tlb_shootdown_all(start, len);
 	else
 		arch_tlb_shootdown(start, len);
+	while (vm.nretired) {
+		vm.nretired--;
+		page_free(vm.retired[vm.nretired].pa, vm.retired[vm.nretired].order);
+	}
 }
 
 /* --- populating --- */
@@ -72,7 +87,8 @@ static int populate_anon(const struct vma *v, uint64_t va, unsigned int order)
 	return 0;
 }
 
-int vm_populate(const struct vma *v, uint64_t addr)
+/* The page holding addr; a 2 MiB page only if may_huge. */
+static int populate(const struct vma *v, uint64_t addr, bool may_huge)
 {
 	uint64_t base = ALIGN_DOWN(addr, HUGE);
 
@@ -80,20 +96,28 @@ int vm_populate(const struct vma *v, uint64_t addr)
 		return 0;                       /* another thread was first */
 	if (v->flags & VM_REC_FILE)
 		return vm_file_populate(v, ALIGN_DOWN(addr, PAGE_SIZE));
-	if (huge_fits(v, base) && !has_small_pages(base) &&
+	if (may_huge && huge_fits(v, base) && !has_small_pages(base) &&
 	    populate_anon(v, base, PAGE_ORDER_2M) == 0)
 		return 0;                       /* else (no 2 MiB frame): a 4 KiB page will do */
 	return populate_anon(v, ALIGN_DOWN(addr, PAGE_SIZE), PAGE_ORDER_4K);
 }
 
-/* Every page of [start, end) within v, or an error with what was
- * populated left in place (the caller takes it down if it must). */
+int vm_populate(const struct vma *v, uint64_t addr)
+{
+	return populate(v, addr, true);
+}
+
+/* Every page of [start, end) within v, and nothing outside it (2 MiB
+ * pages only where they lie inside); or an error with what was populated
+ * left in place (the caller takes it down if it must). */
 int vm_populate_range(const struct vma *v, uint64_t start, uint64_t end)
 {
 	int err = 0;
 
-	for (uint64_t va = start; va < end && !err; va += PAGE_SIZE)
-		err = vm_populate(v, va);
+	for (uint64_t va = start; va < end && !err; va += PAGE_SIZE) {
+		uint64_t base = ALIGN_DOWN(va, HUGE);
+		err = populate(v, va, base >= start && base + HUGE <= end);
+	}
 	return err;
 }
 
@@ -143,10 +167,10 @@ static void release_small(uint64_t pa, unsigned int prot)
 	vm.stats.small_pages--;
 	if (refs && *refs) {                    /* a page of a split 2 MiB frame */
 		if (--*refs == 0)
-			page_free(ALIGN_DOWN(pa, HUGE), PAGE_ORDER_2M);
+			retire(ALIGN_DOWN(pa, HUGE), PAGE_ORDER_2M);
 		return;
 	}
-	page_free(pa, PAGE_ORDER_4K);
+	retire(pa, PAGE_ORDER_4K);
 }
 
 /* Splits the 2 MiB pages that [start, end) covers only in part: done before
@@ -175,7 +199,7 @@ int vm_unpopulate(uint64_t start, uint64_t end)
 
 		if (pa && level == 2 && lo == base && hi == base + HUGE) {
 			arch_user_unmap(base, NULL);
-			page_free(pa, PAGE_ORDER_2M);
+			retire(pa, PAGE_ORDER_2M);
 			vm.stats.huge_pages--;
 			continue;
 		}
@@ -221,14 +245,14 @@ static bool moves_whole(uint64_t base, uint64_t from, uint64_t len, uint64_t del
 	       arch_user_query(base, &level, NULL) && level == 2;
 }
 
-/* Moves the entries of [from, +len) to [to, +len) (frames stay; prot is
- * the mapping's, ARCH_MAP_BORROWED included).  2 MiB pages move whole when
- * both ends are equally aligned, else they are split first.  Everything
- * that needs memory happens first: splitting the source's partial 2 MiB
- * pages and making the destination's page tables.  If that fails nothing
- * has moved; after it the move cannot fail, so no frame is ever lost
- * between its old entry and its new one. */
-int vm_move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
+/* Moving the entries of [from, +len) to [to, +len) (frames stay) in two
+ * steps.  vm_move_prepare does everything that needs memory: splitting the
+ * source's partial 2 MiB pages and making the destination's page tables;
+ * if it fails nothing has moved.  vm_move_commit then cannot fail, so no
+ * frame is ever lost between its old entry and its new one.  2 MiB pages
+ * move whole when both ends are equally aligned; prot is the mapping's,
+ * ARCH_MAP_BORROWED included. */
+int vm_move_prepare(uint64_t from, uint64_t to, uint64_t len)
 {
 	uint64_t delta = to - from;
 	int err;
@@ -244,8 +268,16 @@ int vm_move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+void vm_move_commit(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
+{
+	uint64_t delta = to - from, pa;
+	int err;
+
 	for (uint64_t base = ALIGN_DOWN(from, HUGE); base < from + len; base += HUGE) {
-		uint64_t lo = MAX(base, from), hi = MIN(base + HUGE, from + len), pa;
+		uint64_t lo = MAX(base, from), hi = MIN(base + HUGE, from + len);
 
 		if (moves_whole(base, from, len, delta)) {
 			pa = arch_user_unmap(base, NULL);
@@ -260,46 +292,68 @@ int vm_move_pages(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
 			}
 		}
 	}
-	return 0;
+}
+
+/* The lowest free range of len aligned to align for a mapping of the
+ * application (block false) or a heap block, at or above hint within its
+ * area: 0 and *out, or -ENOMEM. */
+int vm_find_area(bool block, uint64_t hint, uint64_t len, uint64_t align, uint64_t *out)
+{
+	uint64_t lo = block ? VM_BLOCK_BASE : VM_LO, hi = block ? VM_HI : VM_BLOCK_BASE;
+	int err;
+
+	if (hint < lo || hint >= hi)
+		hint = block ? VM_BLOCK_BASE : VM_MMAP_BASE;
+	err = vma_find_gap(&vm.set, hint, len, align, out);
+	if (!err && (*out < lo || *out + len > hi))     /* none above the hint: from the bottom */
+		err = vma_find_gap(&vm.set, lo, len, align, out);
+	if (!err && (*out < lo || *out + len > hi))
+		err = -ENOMEM;
+	return err;
 }
 
 /*
- * Moves [old, +old_len) to a new place of new_len: above VM_MMAP_BASE, at
- * the same offset within 2 MiB as the old one so that 2 MiB pages move
- * whole (entries change, frames stay).  The old range must lie in one
- * record; the new record is its copy (owner and offset included).  A heap
- * block's new part is populated before anything moves, so a failure
- * leaves the block where it was.  Returns the new address or -errno.
+ * Moves [old, +old_len) to a new place of new_len (> old_len), in the
+ * mapping's area, at the same offset within 2 MiB as the old one so that
+ * 2 MiB pages move whole (entries change, frames stay).  The old range must
+ * lie in one record; the new record is its copy (owner and offset
+ * included).  Everything that can fail comes first (a heap block's new
+ * part, populated with no 2 MiB page reaching below it; the destination's
+ * page tables; the old record's removal), so a failure leaves the mapping
+ * where it was.  Returns the new address or -errno.
  */
 long vm_move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len)
 {
-	struct vma *v = vma_find(&vm.set, old), *n;
+	struct vma *v = vma_find(&vm.set, old), copy, *n;
 	uint64_t gap, to, off = old & (HUGE - 1);
 	int err;
 
 	if (!v || old + old_len > v->end)
 		return -EFAULT;
-	err = vma_find_gap(&vm.set, (v->flags & VM_REC_BLOCK) ? VM_BLOCK_BASE : VM_MMAP_BASE,
-			   new_len + off + HUGE, HUGE, &gap);
+	copy = *v;
+	err = vm_find_area(copy.flags & VM_REC_BLOCK, 0, new_len + off + HUGE, HUGE, &gap);
 	if (err)
 		return err;
 	to = gap + off;
 	if ((err = vm_split_edges(old, old + old_len)) ||
-	    (err = vma_map(&vm.set, to, new_len, v->prot, v->flags, true, true, &to)))
+	    (err = vma_map(&vm.set, to, new_len, copy.prot, copy.flags, true, true, &to)))
 		return err;
-	v = vma_find(&vm.set, old);             /* the map may have merged records */
 	n = vma_find(&vm.set, to);
-	vm_record_copy(n, v);
-	n->offset = v->offset + (old - v->start);
+	vm_record_copy(n, &copy);
+	n->offset = copy.offset + (old - copy.start);
 	if (n->flags & VM_REC_BLOCK)
 		err = vm_populate_range(n, to + old_len, to + new_len);
 	if (!err)
-		err = vm_move_pages(old, to, old_len, vm_arch_prot(v));
+		err = vm_move_prepare(old, to, old_len);
+	if (!err)
+		err = vma_unmap(&vm.set, old, old_len);
 	if (err) {                              /* nothing moved: give the place back */
 		vm_unpopulate(to + old_len, to + new_len);
-		vma_unmap(&vm.set, to, new_len);
+		vma_unmap(&vm.set, to, new_len);        /* a whole record: cannot fail */
+		vm_shootdown(to, new_len);
 		return err;
 	}
-	err = vma_unmap(&vm.set, old, old_len);
-	return err ? err : (long)to;
+	vm_move_commit(old, to, old_len, vm_arch_prot(n));
+	vm_unpopulate(old, old + old_len);      /* nothing left: frees its page tables */
+	return (long)to;
 }

@@ -207,9 +207,9 @@ void tlb_shootdown_irq(void)
 
 /*
  * Lazy CPUs.  An idle CPU runs only kernel code, which uses no application
- * mapping of the lower half, so a stale translation there is harmless until
- * it runs a thread again.  (The heap's blocks, which kernel code does use,
- * are shot down with arch_tlb_shootdown_all.)  It says so (lazy); a shootdown marks it stale instead of
+ * mapping of the lower half, so a stale translation there is harmless
+ * until it runs a thread again.  (The heap's blocks, which kernel code
+ * does use, are shot down with arch_tlb_shootdown_all.)  It says so (lazy); a shootdown marks it stale instead of
  * interrupting it (an IPI to a halted virtual CPU is among the dearest
  * things a guest does), and the CPU flushes its whole TLB when it leaves
  * idle.  Each side stores, then reads the other's word, both sequentially
@@ -280,6 +280,7 @@ int arch_user_prune(uintptr_t va)
 static void shootdown(uintptr_t start, size_t len, bool lazy_too)
 {
 	uint64_t targets = 0;                   /* CPUs interrupted (CONFIG_MAX_CPUS <= 64) */
+	uint64_t was_stale = 0;                 /* of those, the ones that owed a full flush */
 	unsigned int me;
 	uint64_t gen;
 
@@ -296,7 +297,8 @@ static void shootdown(uintptr_t start, size_t len, bool lazy_too)
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++) {
 		if (i == me || !cpus[i].online)
 			continue;
-		__atomic_store_n(&stale[i], 1, __ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n(&stale[i], 1, __ATOMIC_SEQ_CST))
+			was_stale |= 1ULL << i;
 		if (!lazy_too && __atomic_load_n(&lazy[i], __ATOMIC_SEQ_CST))
 			continue;                       /* it flushes when it leaves idle */
 		targets |= 1ULL << i;
@@ -308,9 +310,12 @@ static void shootdown(uintptr_t start, size_t len, bool lazy_too)
 		/* Bounded only by the other CPU's interrupts-off sections. */
 		while (__atomic_load_n(&acked[i], __ATOMIC_ACQUIRE) < gen)
 			arch_cpu_relax();
-		/* Flushed by the IPI: no need to flush again on leaving idle.
-		 * (Shootdowns are serialized by their callers: no other sets it.) */
-		__atomic_store_n(&stale[i], 0, __ATOMIC_RELAXED);
+		/* Flushed by the IPI: no need to flush again on leaving idle,
+		 * unless an earlier shootdown that skipped it left it stale (the
+		 * IPI flushed only this range).  (Shootdowns are serialized by
+		 * their callers: no other sets it.) */
+		if (!(was_stale >> i & 1))
+			__atomic_store_n(&stale[i], 0, __ATOMIC_RELAXED);
 	}
 	preempt_enable();
 }

@@ -430,6 +430,41 @@ KTEST(vfs_mapped_file_freed_with_last_mapping)
 	KCHECK_EQ(t, ramfs_pages(), pages);
 }
 
+/* mmap's flags cannot name the VM's own kinds of record (bits Linux uses
+ * for MAP_HUGE_*): no reference is dropped twice, no read-only file
+ * becomes writable. */
+KTEST(vfs_mmap_shared_ignores_kernel_flag_bits)
+{
+	static char page[4096];
+	long fd = xopen("/tmp/t6f", O_CREAT | O_RDWR), ro, m;
+	struct file *f;
+	unsigned int refs;
+	char c = 0;
+
+	memset(page, 'f', sizeof(page));
+	KCHECK_EQ(t, sys_write(fd, L(page), sizeof(page)), sizeof(page));
+	f = fd_get((int)fd);
+	refs = __atomic_load_n(&f->vnode->refs, __ATOMIC_RELAXED);
+	m = sys_mmap(0, 2 * 4096, PROT_READ, MAP_SHARED | MAP_POPULATE | 0x40000000, fd, 0);
+	if (m > 0)
+		KCHECK_EQ(t, sys_munmap(m, 2 * 4096), 0);
+	KCHECK_EQ(t, __atomic_load_n(&f->vnode->refs, __ATOMIC_RELAXED), refs);
+	KCHECK_EQ(t, __atomic_load_n(&f->vnode->maps, __ATOMIC_RELAXED), 0);
+	file_put(f);
+	ro = xopen("/tmp/t6f", O_RDONLY);
+	m = sys_mmap(0, 4096, PROT_READ, MAP_SHARED | 0x70000000, ro, 0);
+	KCHECK(t, m > 0);
+	if (m > 0) {
+		KCHECK_EQ(t, sys_mprotect(m, 4096, PROT_READ | PROT_WRITE), -EACCES);
+		KCHECK_EQ(t, sys_munmap(m, 4096), 0);
+	}
+	KCHECK_EQ(t, sys_pread64(ro, L(&c), 1, 0), 1);
+	KCHECK_EQ(t, c, 'f');
+	sys_close(ro);
+	sys_close(fd);
+	sys_unlink(L("/tmp/t6f"));
+}
+
 KTEST(vfs_descriptors_dup_fcntl)
 {
 	long fd = xopen("/tmp/t7", O_CREAT | O_RDWR), d, d2;

@@ -318,19 +318,21 @@ size_t malloc_map_size(const void *p)
 	return len;
 }
 
-bool malloc_unmap(void *p)
+size_t malloc_unmap(void *p)
 {
+	size_t len = 0;
 	int i;
 
 	pthread_mutex_lock(&fake_lock);
 	i = mapped_find(p);
 	if (i >= 0) {
-		munmap(p, mapped[i].len);
-		used_pages -= mapped[i].len / PG;
+		len = mapped[i].len;
+		munmap(p, len);
+		used_pages -= len / PG;
 		mapped[i] = mapped[--nmapped];
 	}
 	pthread_mutex_unlock(&fake_lock);
-	return i >= 0;
+	return len;
 }
 
 void malloc_set_errno(int err) { errno = err; }
