@@ -68,4 +68,5 @@ const struct file_ops console_file_ops = {
 	.read = console_read,
 	.write = console_file_write,
 	.ioctl = console_ioctl,
+	.name = "/dev/console",
 };

@@ -77,13 +77,13 @@ static const struct file_ops random_ops = { .read = read_random, .write = write_
 #define CHR (S_IFCHR | 0666)
 
 static const struct synth_entry devices[] = {
-	{ "null", CHR, &null_ops, NULL, DEV(1, 3), NULL },
-	{ "zero", CHR, &zero_ops, NULL, DEV(1, 5), NULL },
-	{ "full", CHR, &full_ops, NULL, DEV(1, 7), NULL },
-	{ "random", CHR, &random_ops, NULL, DEV(1, 8), NULL },
-	{ "urandom", CHR, &random_ops, NULL, DEV(1, 9), NULL },
-	{ "tty", CHR, &console_file_ops, NULL, DEV(5, 0), NULL },
-	{ "console", S_IFCHR | 0600, &console_file_ops, NULL, DEV(5, 1), NULL },
+	{ "null", CHR, &null_ops, NULL, DEV(1, 3), NULL, NULL },
+	{ "zero", CHR, &zero_ops, NULL, DEV(1, 5), NULL, NULL },
+	{ "full", CHR, &full_ops, NULL, DEV(1, 7), NULL, NULL },
+	{ "random", CHR, &random_ops, NULL, DEV(1, 8), NULL, NULL },
+	{ "urandom", CHR, &random_ops, NULL, DEV(1, 9), NULL, NULL },
+	{ "tty", CHR, &console_file_ops, NULL, DEV(5, 0), NULL, NULL },
+	{ "console", S_IFCHR | 0600, &console_file_ops, NULL, DEV(5, 1), NULL, NULL },
 };
 
 struct mount *devfs_mount(struct vnode *on)

@@ -269,6 +269,7 @@ static void epoll_release(struct file *f)
 static const struct file_ops epoll_ops = {
 	.poll = epoll_poll,
 	.release = epoll_release,
+	.name = "anon_inode:[eventpoll]",
 };
 
 struct file *epoll_file_create(void)

@@ -108,6 +108,7 @@ static const struct file_ops eventfd_ops = {
 	.write = eventfd_write,
 	.poll = eventfd_poll,
 	.release = eventfd_release,
+	.name = "anon_inode:[eventfd]",
 };
 
 struct file *eventfd_file_create(uint64_t count, unsigned int flags)

@@ -197,6 +197,23 @@ int fd_get_cloexec(int fd)
 	return on;
 }
 
+/* For listing the table (/proc/self/fd): a chunk at a time, from its bitmap. */
+int fd_next(int min)
+{
+	WITH_LOCK(&table_lock) {
+		for (int fd = MAX(min, 0); fd < FD_MAX; ) {
+			struct fd_chunk *c = chunk_of(fd);
+			int i = fd % FD_PER_CHUNK;
+			uint64_t bits = c ? c->used[i / 64] & (~0ULL << (i % 64)) : 0;
+
+			if (bits)
+				return fd - i % 64 + __builtin_ctzll(bits);
+			fd += c ? 64 - i % 64 : FD_PER_CHUNK - i;
+		}
+	}
+	return -EBADF;
+}
+
 int fd_set_cloexec(int fd, bool on)
 {
 	WITH_LOCK(&table_lock) {

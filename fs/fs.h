@@ -65,6 +65,10 @@ struct file_ops {
 	long (*ioctl)(struct file *f, unsigned int cmd, unsigned long arg);
 	unsigned int (*poll)(struct file *f);
 	void (*release)(struct file *f);        /* the last reference went */
+	/* A file with no vnode: what /proc/self/fd/N names it by, as Linux
+	 * does ("/dev/console", "anon_inode:[eventfd]"; "pipe" becomes
+	 * "pipe:[N]"). */
+	const char *name;
 };
 
 struct poll_head {
@@ -109,6 +113,7 @@ int fd_install_at(struct file *f, int fd, bool cloexec); /* dup2: closes what wa
 struct file *fd_get(int fd);                   /* new reference, or NULL */
 int fd_close(int fd);                          /* 0 or -EBADF */
 int fd_get_cloexec(int fd);                    /* 0/1, or -EBADF */
+int fd_next(int min);                          /* lowest open fd >= min, or -EBADF */
 int fd_set_cloexec(int fd, bool on);
 int fd_limit(void);                            /* RLIMIT_NOFILE soft limit */
 int fd_set_limit(int limit);

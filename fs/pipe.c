@@ -256,6 +256,7 @@ static const struct file_ops pipe_read_ops = {
 	.ioctl = pipe_ioctl,
 	.poll = pipe_read_poll,
 	.release = pipe_release,
+	.name = "pipe",
 };
 
 static const struct file_ops pipe_write_ops = {
@@ -263,6 +264,7 @@ static const struct file_ops pipe_write_ops = {
 	.ioctl = pipe_ioctl,
 	.poll = pipe_write_poll,
 	.release = pipe_release,
+	.name = "pipe",
 };
 
 static struct pipe *pipe_alloc(void)

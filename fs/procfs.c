@@ -4,20 +4,21 @@
  *
  *   /proc/meminfo     memory in Linux's format, from mm_stats()
  *   /proc/cpuinfo     one block per online CPU
- *   /proc/self/       the application (one per VM): cmdline
+ *   /proc/mounts      the mount table (as /proc/self/mounts)
+ *   /proc/self/       the application (one per VM): fs/procfs_self.c
  *   /proc/uptime      seconds since boot
  *   /sys/devices/system/cpu/online and possible   "0-N"
  *
  * Each is generated when opened (fs/synthfs.c), ksnprintf-style: a
  * generator writes at most size bytes and returns the length it needed.
  */
-#include "fs/vfs_impl.h"
+#include "fs/procfs_impl.h"
 #include "core/arch.h"
-#include "core/cmdline.h"
 #include "core/mm.h"
 
-/* ksnprintf at buf + *pos, counting what did not fit too. */
-__printf(4, 5) static void put(char *buf, size_t size, size_t *pos, const char *fmt, ...)
+#define put procfs_put
+
+void procfs_put(char *buf, size_t size, size_t *pos, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -71,20 +72,13 @@ static size_t gen_cpuinfo(char *buf, size_t size)
 	return pos;
 }
 
-static size_t gen_cmdline(char *buf, size_t size)
+/* The tree vfs_tree_build makes (/tmp is a directory of the root). */
+size_t procfs_mounts(char *buf, size_t size)
 {
-	const struct cmdline *cl = kernel_cmdline();
-	size_t pos = 0;
-
-	for (int i = 0; i <= cl->argc; i++) {
-		const char *a = cl->argv[i] ? cl->argv[i] : "";
-		size_t len = strlen(a) + 1;
-
-		if (pos + len <= size)
-			memcpy(buf + pos, a, len);
-		pos += len;
-	}
-	return pos;
+	return (size_t)ksnprintf(buf, size, "ramfs / ramfs rw 0 0\n"
+				 "devtmpfs /dev devtmpfs rw 0 0\n"
+				 "proc /proc proc rw 0 0\n"
+				 "sysfs /sys sysfs rw 0 0\n");
 }
 
 static size_t gen_uptime(char *buf, size_t size)
@@ -113,21 +107,32 @@ static size_t gen_possible(char *buf, size_t size)
 
 #define DIR (S_IFDIR | 0555)
 #define GEN (S_IFREG | 0444)
+#define LNK (S_IFLNK | 0777)
 
 static const struct synth_entry proc_files[] = {
-	{ "meminfo", GEN, NULL, gen_meminfo, 0, NULL },
-	{ "cpuinfo", GEN, NULL, gen_cpuinfo, 0, NULL },
-	{ "uptime", GEN, NULL, gen_uptime, 0, NULL },
-	{ "self", DIR, NULL, NULL, 0, NULL },
-	{ "self/cmdline", GEN, NULL, gen_cmdline, 0, NULL },
+	{ "meminfo", GEN, NULL, gen_meminfo, 0, NULL, NULL },
+	{ "cpuinfo", GEN, NULL, gen_cpuinfo, 0, NULL, NULL },
+	{ "uptime", GEN, NULL, gen_uptime, 0, NULL, NULL },
+	{ "mounts", GEN, NULL, procfs_mounts, 0, NULL, NULL },
+	{ "self", DIR, NULL, NULL, 0, NULL, NULL },
+	{ "self/cmdline", GEN, NULL, procfs_self_cmdline, 0, NULL, NULL },
+	{ "self/comm", GEN, NULL, procfs_self_comm, 0, NULL, NULL },
+	{ "self/environ", GEN, NULL, procfs_self_environ, 0, NULL, NULL },
+	{ "self/exe", LNK, NULL, procfs_self_exe, 0, NULL, NULL },
+	{ "self/fd", S_IFDIR | 0500, NULL, NULL, 0, NULL, &procfs_self_fd },
+	{ "self/maps", GEN, NULL, procfs_self_maps, 0, NULL, NULL },
+	{ "self/mounts", GEN, NULL, procfs_mounts, 0, NULL, NULL },
+	{ "self/stat", GEN, NULL, procfs_self_stat, 0, NULL, NULL },
+	{ "self/statm", GEN, NULL, procfs_self_statm, 0, NULL, NULL },
+	{ "self/status", GEN, NULL, procfs_self_status, 0, NULL, NULL },
 };
 
 static const struct synth_entry sys_files[] = {
-	{ "devices", DIR, NULL, NULL, 0, NULL },
-	{ "devices/system", DIR, NULL, NULL, 0, NULL },
-	{ "devices/system/cpu", DIR, NULL, NULL, 0, NULL },
-	{ "devices/system/cpu/online", GEN, NULL, gen_online, 0, NULL },
-	{ "devices/system/cpu/possible", GEN, NULL, gen_possible, 0, NULL },
+	{ "devices", DIR, NULL, NULL, 0, NULL, NULL },
+	{ "devices/system", DIR, NULL, NULL, 0, NULL, NULL },
+	{ "devices/system/cpu", DIR, NULL, NULL, 0, NULL, NULL },
+	{ "devices/system/cpu/online", GEN, NULL, gen_online, 0, NULL, NULL },
+	{ "devices/system/cpu/possible", GEN, NULL, gen_possible, 0, NULL, NULL },
 };
 
 struct mount *procfs_mount(struct vnode *on)

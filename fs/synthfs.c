@@ -12,6 +12,12 @@
  * files hold none.  A generated file's text is made when it is opened,
  * ksnprintf-style, and read from that snapshot, so one open file reads one
  * consistent text.
+ *
+ * What changes is made when looked up, as a link of its own that goes with
+ * its last reference: a link whose target is generated (/proc/self/exe),
+ * and the numbered links of a directory with a struct synth_dir
+ * (/proc/self/fd, which has no children in the table).  Their inode
+ * numbers are stable: the table's, or the directory's and the number.
  */
 #include "fs/vfs_impl.h"
 #include "core/mm.h"
@@ -36,7 +42,13 @@ struct snapshot {
 	char text[];
 };
 
-static const struct vnode_ops synth_ops;
+/* A link made by a lookup, with the target it had then. */
+struct synth_link {
+	struct vnode v;
+	char target[];
+};
+
+static const struct vnode_ops synth_ops, synth_link_ops;
 
 static struct synth_node *synth_of(struct vnode *v)
 {
@@ -66,6 +78,95 @@ static struct synth_node *find_child(struct synth_node *dir, const char *name, s
 
 static int tree_build(struct synth_root *r);
 
+/* --- links made when looked up --- */
+
+static void link_free_rcu(struct rcu_head *h)
+{
+	free(container_of(h, struct synth_link, v.rcu));
+}
+
+static void link_evict(struct vnode *v)
+{
+	vnode_free_rcu(v, link_free_rcu);
+}
+
+/* A new link in dir with e's generated target: e is the link's own entry,
+ * or the directory's for its entry n.  ERR_PTR(-ENOENT) if there is none. */
+static struct vnode *link_new(struct synth_node *dir, const struct synth_entry *e, int n,
+			      unsigned int mode, uint64_t ino)
+{
+	size_t size = 64, len;
+
+	for (;;) {
+		struct synth_link *l = malloc(sizeof(*l) + size);
+
+		if (!l)
+			return ERR_PTR(-ENOMEM);
+		len = e->dir ? e->dir->link(n, l->target, size) : e->gen(l->target, size);
+		if (len > 0 && len < size) {
+			memset(&l->v, 0, sizeof(l->v));
+			vnode_init(&l->v, dir->v.mount, &synth_link_ops, mode);
+			l->v.ino = ino;
+			l->v.target = l->target;
+			l->v.size = len;
+			l->v.parent = &dir->v;          /* lives forever: no reference */
+			return &l->v;
+		}
+		free(l);
+		if (len == 0)
+			return ERR_PTR(-ENOENT);
+		if (len > PATH_MAX_LEN)
+			return ERR_PTR(-ENAMETOOLONG);
+		size = len + 1;
+	}
+}
+
+/* Entry n of a numbered directory: "0" to "2147483647", no leading zeros. */
+static int entry_number(const char *name, size_t len)
+{
+	long n = 0;
+
+	if (len == 0 || len > 10 || (name[0] == '0' && len > 1))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		n = n * 10 + (name[i] - '0');
+	}
+	return n <= 0x7fffffff ? (int)n : -1;
+}
+
+static uint64_t entry_ino(const struct synth_node *dir, int n)
+{
+	return (dir->v.ino << 32) + (uint64_t)n + 1;    /* above the table's */
+}
+
+static struct vnode *numbered_lookup(struct synth_node *dir, const char *name, size_t len)
+{
+	int n = entry_number(name, len);
+
+	if (n < 0)
+		return ERR_PTR(-ENOENT);
+	return link_new(dir, dir->e, n, S_IFLNK | 0700, entry_ino(dir, n));
+}
+
+/* Entries from cookie on (cookie n + 2 is entry n). */
+static void numbered_readdir(struct synth_node *dir, uint64_t cookie, struct dir_ctx *ctx)
+{
+	const struct synth_dir *sd = dir->e->dir;
+	char name[12];
+
+	for (int n = sd->next((int)MIN(cookie - 2, 0x7fffffffULL)); n >= 0 && n < 0x7fffffff;
+	     n = sd->next(n + 1)) {
+		int len = ksnprintf(name, sizeof(name), "%d", n);
+
+		if (!ctx->emit(ctx, name, (size_t)len, entry_ino(dir, n), DT_LNK, (uint64_t)n + 3))
+			break;
+	}
+}
+
+/* --- directories --- */
+
 /* Before dir's children are read: the root makes its tree if it has not
  * yet (dir locked); 0 or -ENOMEM. */
 static int children_ready(struct vnode *dir)
@@ -77,11 +178,18 @@ static int children_ready(struct vnode *dir)
 
 static struct vnode *synth_lookup(struct vnode *dir, const char *name, size_t len)
 {
+	struct synth_node *d = synth_of(dir), *c;
 	int err = children_ready(dir);
-	struct synth_node *c = err ? NULL : find_child(synth_of(dir), name, len);
 
+	if (err)
+		return ERR_PTR(err);
+	if (d->e && d->e->dir)
+		return numbered_lookup(d, name, len);
+	c = find_child(d, name, len);
 	if (!c)
-		return ERR_PTR(err ? err : -ENOENT);
+		return ERR_PTR(-ENOENT);
+	if (S_ISLNK(c->v.mode) && c->e->gen)
+		return link_new(d, c->e, 0, c->v.mode, c->v.ino);
 	vnode_get(&c->v);
 	return &c->v;
 }
@@ -98,6 +206,10 @@ static int synth_readdir(struct vnode *dir, uint64_t cookie, struct dir_ctx *ctx
 		return 0;
 	if (cookie <= 1 && !ctx->emit(ctx, "..", 2, up->ino, DT_DIR, 2))
 		return 0;
+	if (synth_of(dir)->e && synth_of(dir)->e->dir) {
+		numbered_readdir(synth_of(dir), MAX(cookie, 2), ctx);
+		return 0;
+	}
 	for (struct synth_node *c = synth_of(dir)->child; c; c = c->next, i++) {
 		const char *cn = entry_name(c->e);
 
@@ -111,6 +223,7 @@ static int synth_readdir(struct vnode *dir, uint64_t cookie, struct dir_ctx *ctx
 
 /* --- generated files --- */
 
+/* What changes (/proc/self/maps) may need more the second time. */
 static struct snapshot *generate(const struct synth_entry *e)
 {
 	size_t size = 4096;
@@ -127,7 +240,7 @@ static struct snapshot *generate(const struct synth_entry *e)
 			return s;
 		}
 		free(s);
-		size = len + 1;
+		size = len + len / 8 + 256;
 	}
 }
 
@@ -135,7 +248,7 @@ static int synth_open(struct vnode *v, struct file *f)
 {
 	const struct synth_entry *e = synth_of(v)->e;
 
-	if (!e || !e->gen)
+	if (!e || !e->gen || !S_ISREG(e->mode))
 		return 0;
 	f->priv = generate(e);
 	return f->priv ? 0 : -ENOMEM;
@@ -180,6 +293,10 @@ static const struct vnode_ops synth_ops = {
 	.lookup = synth_lookup,
 	.readdir = synth_readdir,
 	.open = synth_open,
+};
+
+static const struct vnode_ops synth_link_ops = {
+	.evict = link_evict,
 };
 
 /* --- building the tree --- */

@@ -142,6 +142,7 @@ static const struct file_ops timerfd_ops = {
 	.read = timerfd_read,
 	.poll = timerfd_poll,
 	.release = timerfd_release,
+	.name = "anon_inode:[timerfd]",
 };
 
 struct file *timerfd_file_create(int clock, unsigned int flags)

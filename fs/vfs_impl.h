@@ -180,9 +180,21 @@ struct synth_entry {
 	const char *path;                       /* "devices/system/cpu/online" */
 	unsigned int mode;                      /* S_IFMT | permissions */
 	const struct file_ops *fops;            /* devices */
-	size_t (*gen)(char *buf, size_t size);  /* generated files: ksnprintf's contract */
+	/* Generated files, and links whose target is made when looked up
+	 * (target NULL): ksnprintf's contract. */
+	size_t (*gen)(char *buf, size_t size);
 	unsigned int rdev;                      /* devices */
 	const char *target;                     /* symbolic links */
+	const struct synth_dir *dir;            /* directories whose entries change */
+};
+
+/* A directory of numbered symbolic links made when looked at
+ * (/proc/self/fd): next(n) is the first entry >= n, negative when none;
+ * link(n) writes entry n's target, ksnprintf's contract, 0 when there is
+ * no entry n.  Both are called with the directory locked. */
+struct synth_dir {
+	int (*next)(int n);
+	size_t (*link)(int n, char *buf, size_t size);
 };
 
 struct mount *synth_mount(struct vnode *on, const struct synth_entry *table, size_t n);

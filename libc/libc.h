@@ -21,4 +21,15 @@ __attribute__((noreturn)) void libc_exec(uintptr_t entry, uintptr_t sp, uintptr_
 /* The environment for the application: the KEY=VALUE kernel options. */
 int libc_environment(const char ***envp);
 
+/* The process as /proc/self shows it (fs/procfs_self.c); signal sets have
+ * bit n-1 for signal n. */
+struct libc_process {
+	int pid;                        /* the main thread's tid */
+	int threads;                    /* application threads alive */
+	uint64_t cpu_ns;                /* the CPU time they have used */
+	uint64_t sig_pending, sig_blocked;      /* the calling thread's */
+	uint64_t sig_ignored, sig_caught;       /* handlers SIG_IGN, and functions */
+};
+void libc_process_get(struct libc_process *p);
+
 #endif

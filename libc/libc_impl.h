@@ -26,6 +26,7 @@ bool libc_unmap_at_exit(uintptr_t base, size_t len);
 void libc_signal_init(void);
 bool libc_signal_deliver(void);         /* false: a handler without SA_RESTART ran */
 void libc_raise(int sig);               /* to the calling thread (ignored if ignored) */
+void libc_signal_dispositions(uint64_t *ignored, uint64_t *caught);
 int libc_sigmask_push(const uint64_t *umask, uint64_t *saved);   /* the p*-calls' mask */
 long libc_sigmask_pop(uint64_t saved, long ret);
 

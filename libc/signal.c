@@ -164,6 +164,19 @@ static bool ignored(int sig)
 	return h == SIG_IGN || (h == SIG_DFL && default_ignore && sig != SIGSTOP);
 }
 
+void libc_signal_dispositions(uint64_t *ignored, uint64_t *caught)
+{
+	*ignored = *caught = 0;
+	WITH_LOCK(&actions_lock) {
+		for (int sig = 1; sig <= NSIG_LINUX; sig++) {
+			if (actions[sig].handler == SIG_IGN)
+				*ignored |= SIG_BIT(sig);
+			else if (actions[sig].handler != SIG_DFL)
+				*caught |= SIG_BIT(sig);
+		}
+	}
+}
+
 static int send_to_thread(struct thread *t, int sig)
 {
 	struct ksiginfo info = { .si_signo = sig, .si_code = -6 /* SI_TKILL */,

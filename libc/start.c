@@ -39,23 +39,38 @@ static unsigned char at_random[16];
 #define MAX_ENV 32
 #define NAUX 16
 
-int libc_environment(const char ***envp)
+static int environment_make(const char **env, char (*buf)[128])
 {
-	static char env_buf[MAX_ENV][128];
-	static const char *env[MAX_ENV + 1];
 	const struct cmdline *cl = kernel_cmdline();
 	int n = 0;
 
 	for (unsigned int k = 0; k < cl->nopts && n < MAX_ENV; k++) {
 		if (cl->key[k][0] >= 'A' && cl->key[k][0] <= 'Z' && cl->val[k][0]) {
-			ksnprintf(env_buf[n], sizeof(env_buf[n]), "%s=%s", cl->key[k], cl->val[k]);
-			env[n] = env_buf[n];
+			ksnprintf(buf[n], sizeof(buf[n]), "%s=%s", cl->key[k], cl->val[k]);
+			env[n] = buf[n];
 			n++;
 		}
 	}
 	env[n] = NULL;
-	*envp = env;
 	return n;
+}
+
+/* Made once: the loader, the start and /proc/self/environ ask for it. */
+int libc_environment(const char ***envp)
+{
+	static char env_buf[MAX_ENV][128];
+	static const char *env[MAX_ENV + 1];
+	static struct mutex env_lock = MUTEX_INIT;
+	static int n = -1;                      /* under env_lock */
+	int count;
+
+	WITH_LOCK(&env_lock) {
+		if (n < 0)
+			n = environment_make(env, env_buf);
+		count = n;
+	}
+	*envp = env;
+	return count;
 }
 
 __noreturn void libc_start(int argc, char **argv)

@@ -22,6 +22,7 @@
  * exit_group(2) is called or its last application thread exits.
  */
 #include "libc/libc_impl.h"
+#include "libc/libc.h"
 #include "core/mm.h"
 
 #define KERNEL_STACK (16 * 1024)
@@ -154,6 +155,26 @@ void libc_main_thread(void)
 	__atomic_store_n(&app_threads, 1, __ATOMIC_RELAXED);
 	if (table_add(pid, thread_self()))
 		panic("no memory for the application's thread table");
+}
+
+static bool add_cpu_ns(struct thread *t, void *sum)
+{
+	*(uint64_t *)sum += thread_run_ns(t);
+	return false;
+}
+
+void libc_process_get(struct libc_process *p)
+{
+	struct thread_libc *l = thread_libc(thread_self());
+
+	*p = (struct libc_process){
+		.pid = libc_pid(),
+		.threads = __atomic_load_n(&app_threads, __ATOMIC_RELAXED),
+		.sig_pending = __atomic_load_n(&l->sig_pending, __ATOMIC_RELAXED),
+		.sig_blocked = l->sig_blocked,
+	};
+	libc_for_some_thread(add_cpu_ns, &p->cpu_ns);
+	libc_signal_dispositions(&p->sig_ignored, &p->sig_caught);
 }
 
 __noreturn void libc_exit_group(int status)

@@ -374,6 +374,32 @@ static void map_vdso(struct load *ld)
 
 /* --- the whole --- */
 
+static struct loader_image started;     /* written once, before it runs */
+static bool image_known;                /* atomic: started is written */
+
+static void image_record(const struct load *ld)
+{
+	for (unsigned int i = 0; i < ld->plan.nload; i++) {
+		const struct elf_segment *s = &ld->plan.load[i];
+		uint64_t in_page;
+
+		seg_pages(ld, s, &started.seg[i].start, &started.seg[i].end);
+		in_page = s->vaddr + ld->bias - started.seg[i].start;
+		started.seg[i].offset = s->offset >= in_page ? s->offset - in_page : 0;
+	}
+	started.nseg = ld->plan.nload;
+	started.vdso = ld->vdso;
+	__atomic_store_n(&image_known, true, __ATOMIC_RELEASE);
+}
+
+bool loader_image_get(struct loader_image *img)
+{
+	if (!__atomic_load_n(&image_known, __ATOMIC_ACQUIRE))
+		return false;
+	*img = started;
+	return true;
+}
+
 static int load_fail(struct load *ld, int err, const char *why)
 {
 	unmap_stack(ld);
@@ -409,6 +435,7 @@ int loader_run(const char *path, int argc, char **argv)
 	if (!sp)
 		return load_fail(&ld, err, "arguments and environment too large");
 	uintptr_t entry = ld.plan.entry + ld.bias;
+	image_record(&ld);
 	free(ld.image);
 	libc_exec(entry, sp, ld.stack_lo, LOADER_STACK_TOP);
 }

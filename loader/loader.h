@@ -30,4 +30,16 @@
 
 int loader_run(const char *path, int argc, char **argv);
 
+/* Where the program loader_run started lies, for /proc/self/maps: false if
+ * none was (the application is linked into the image).  Each segment's
+ * pages [start, end) hold the file's bytes from offset on. */
+struct loader_image {
+	unsigned int nseg;
+	struct {
+		uint64_t start, end, offset;
+	} seg[ELF_LOAD_MAX];
+	uint64_t vdso;                  /* where the vDSO starts; 0: none */
+};
+bool loader_image_get(struct loader_image *img);
+
 #endif
