@@ -130,7 +130,8 @@ static long map_locked(uint64_t addr, uint64_t len, int prot, int flags, void *o
 				   len >= HUGE && !(flags & VM_REC_FILE) ? HUGE : PAGE_SIZE, &start);
 		if (err)
 			return err;
-	} else if (block ? start < VM_BLOCK_BASE : start + len > VM_BLOCK_BASE) {
+	} else if (block ? start < VM_BLOCK_BASE || start + len > VM_BLOCK_END :
+			   vm_in_blocks(start, len)) {
 		return -ENOMEM;                 /* the other area's */
 	} else if (!(flags & VM_MAP_FIXED_NOREPLACE)) {
 		err = vm_unpopulate(start, start + len);   /* MAP_FIXED replaces */
@@ -213,11 +214,11 @@ int vm_unmap_locked(uint64_t addr, uint64_t len)
 	return err;
 }
 
-/* The application's calls work below VM_BLOCK_BASE (its TASK_SIZE): the
- * heap's blocks above are the kernel's. */
+/* The application's calls work outside the heap blocks' window (which is
+ * the kernel's), within the lower half. */
 static bool app_range(uint64_t addr, uint64_t len)
 {
-	return addr <= VM_BLOCK_BASE && len <= VM_BLOCK_BASE - addr;
+	return addr <= VM_HI && len <= VM_HI - addr && !vm_in_blocks(addr, len);
 }
 
 int vm_munmap(uintptr_t addr, size_t len)

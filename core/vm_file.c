@@ -198,7 +198,7 @@ void *vm_block_map(size_t len)
 {
 	long at;
 
-	if (!blocks_usable() || !len || len > VM_HI)
+	if (!blocks_usable() || !len || len > VM_BLOCK_END - VM_BLOCK_BASE)
 		return NULL;
 	if (ndeferred) {
 		vm_lock();
@@ -216,7 +216,7 @@ size_t vm_block_size(const void *p)
 	size_t n = 0;
 	struct vma *v;
 
-	if (!vm.ready || (uintptr_t)p >= VM_HI || (uintptr_t)p < VM_BLOCK_BASE)
+	if (!vm.ready || !vm_in_blocks((uintptr_t)p, 1))
 		return 0;
 	if (!blocks_usable()) {
 		if (!mutex_trylock(&vm.lock))
@@ -238,7 +238,7 @@ size_t vm_block_unmap(void *p)
 	size_t n = 0;
 	struct vma *v;
 
-	if (!vm.ready || (uintptr_t)p >= VM_HI || (uintptr_t)p < VM_BLOCK_BASE)
+	if (!vm.ready || !vm_in_blocks((uintptr_t)p, 1))
 		return 0;
 	if (!blocks_usable())
 		return defer_free(p);
@@ -257,7 +257,7 @@ static bool block_grow(struct vma *v, uint64_t new_len)
 {
 	uint64_t start = v->start, old_len = v->end - v->start, at;
 
-	if (start + new_len > VM_HI || vma_resize(&vm.set, start, old_len, new_len, false, &at))
+	if (start + new_len > VM_BLOCK_END || vma_resize(&vm.set, start, old_len, new_len, false, &at))
 		return false;
 	v = vma_find(&vm.set, start);
 	if (vm_populate_range(v, start + old_len, start + new_len) == 0)
@@ -287,7 +287,7 @@ void *vm_block_remap(void *p, size_t len)
 	long at = -EINVAL;
 	struct vma *v;
 
-	if (!blocks_usable() || !len || len > VM_HI)
+	if (!blocks_usable() || !len || len > VM_BLOCK_END - VM_BLOCK_BASE)
 		return NULL;
 	vm_lock();
 	if (!(v = block_at(p)))

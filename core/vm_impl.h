@@ -19,12 +19,19 @@
 #define VM_LO         0x10000ULL                /* the first 64 KiB stay unmapped */
 #define VM_HI         0x00007fffffe00000ULL
 #define VM_MMAP_BASE  0x0000100000000000ULL     /* where mmap without a hint looks */
-/* The application's mappings lie in [VM_LO, VM_BLOCK_BASE) (its calls
- * refuse anything above), the heap's blocks in [VM_BLOCK_BASE, VM_HI): so
- * no CPU keeps a stale translation of an application page where a block
- * goes, and a block's shootdowns reach idle CPUs too, whose interrupt
- * handlers may touch it (vm_shootdown). */
-#define VM_BLOCK_BASE 0x0000600000000000ULL
+/* The heap's blocks lie in [VM_BLOCK_BASE, VM_BLOCK_END), a window the
+ * application's calls refuse (as if beyond its TASK_SIZE; its mappings go
+ * below, and its stack above, where Linux puts it): so no CPU keeps a stale
+ * translation of an application page where a block goes, and a block's
+ * shootdowns reach idle CPUs too, whose interrupt handlers may touch it
+ * (vm_shootdown). */
+#define VM_BLOCK_BASE 0x00007e0000000000ULL
+#define VM_BLOCK_END  0x00007f0000000000ULL
+
+static inline bool vm_in_blocks(uint64_t start, uint64_t len)     /* overlaps the window */
+{
+	return start < VM_BLOCK_END && start + len > VM_BLOCK_BASE;
+}
 #define HUGE          HUGE_PAGE_SIZE
 
 /*

@@ -34,7 +34,7 @@ static void retire(uint64_t pa, unsigned int order)
 
 void vm_shootdown(uint64_t start, uint64_t len)
 {
-	if (start + len > VM_BLOCK_BASE)
+	if (vm_in_blocks(start, len))
 		arch_tlb_shootdown_all(start, len);
 	else
 		arch_tlb_shootdown(start, len);
@@ -299,17 +299,22 @@ void vm_move_commit(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
  * area: 0 and *out, or -ENOMEM. */
 int vm_find_area(bool block, uint64_t hint, uint64_t len, uint64_t align, uint64_t *out)
 {
-	uint64_t lo = block ? VM_BLOCK_BASE : VM_LO, hi = block ? VM_HI : VM_BLOCK_BASE;
 	int err;
 
-	if (hint < lo || hint >= hi)
-		hint = block ? VM_BLOCK_BASE : VM_MMAP_BASE;
+	if (block) {
+		err = vma_find_gap(&vm.set, VM_BLOCK_BASE, len, align, out);
+		return !err && (*out < VM_BLOCK_BASE || *out + len > VM_BLOCK_END) ? -ENOMEM : err;
+	}
+	/* The application's: at or above the hint, else from the bottom, else
+	 * above the window; never in it. */
+	if (!hint || hint >= VM_HI || vm_in_blocks(hint, len))
+		hint = VM_MMAP_BASE;
 	err = vma_find_gap(&vm.set, hint, len, align, out);
-	if (!err && (*out < lo || *out + len > hi))     /* none above the hint: from the bottom */
-		err = vma_find_gap(&vm.set, lo, len, align, out);
-	if (!err && (*out < lo || *out + len > hi))
-		err = -ENOMEM;
-	return err;
+	if (!err && vm_in_blocks(*out, len))
+		err = vma_find_gap(&vm.set, VM_LO, len, align, out);
+	if (!err && vm_in_blocks(*out, len))
+		err = vma_find_gap(&vm.set, VM_BLOCK_END, len, align, out);
+	return !err && vm_in_blocks(*out, len) ? -ENOMEM : err;
 }
 
 /*

@@ -86,11 +86,11 @@ on_host eval '"$CC" -I include -DGREETING="\"Hello\"" -fstack-protector-all -O2 
 	"$CC" main.o -L. -lskcc -lpthread -lm -Wl,--gc-sections -o prog'
 check "skiff-cc -c twice, ar, skiff-cc link: builds" eval '[ $rc -eq 0 ] && [ -x "$work/prog" ]'
 check "the objects use the kernel code model (R_X86_64_32S), as mkimage requires" \
-	eval 'readelf -rW "$work/main.o" | grep -q R_X86_64_32S && readelf -rW "$work/util.o" | grep -q R_X86_64_32S'
+	eval 'grep -q R_X86_64_32S <<<"$(readelf -rW "$work/main.o")" && grep -q R_X86_64_32S <<<"$(readelf -rW "$work/util.o")"'
 check "util.o's stack protector reads musl's canary at %fs:40" \
-	eval 'objdump -d "$work/util.o" | grep -q "%fs:0x28" && ! objdump -d "$work/util.o" | grep -q "%gs:"'
+	eval 'dis=$(objdump -d "$work/util.o") && grep -q "%fs:0x28" <<<"$dis" && ! grep -q "%gs:" <<<"$dis"'
 check "the executable is static (no interpreter)" \
-	eval '! readelf -lW "$work/prog" | grep -q INTERP && readelf -hW "$work/prog" | grep -q "EXEC "'
+	eval '! grep -q INTERP <<<"$(readelf -lW "$work/prog")" && grep -q "EXEC " <<<"$(readelf -hW "$work/prog")"'
 on_host ./prog
 native_out=$out native_rc=$rc
 check "it runs on the host: output and exit status 7" eval '[ $rc -eq 7 ] && [ "$out" = "$expected" ]'
@@ -121,7 +121,7 @@ on_host "$CC" -dumpmachine
 check "-dumpmachine prints x86_64-linux-musl" eval '[ $rc -eq 0 ] && [ "$out" = x86_64-linux-musl ]'
 on_host sh -c 'printf "#include <stdio.h>\nbufsiz BUFSIZ\n" | "$0" -E -' "$CC"
 check "-E - preprocesses stdin with Skiff's musl headers" \
-	eval '[ $rc -eq 0 ] && grep -v "^#" <<<"$out" | tr -s " \n" " " | grep -q "bufsiz 1024" &&
+	eval '[ $rc -eq 0 ] && [[ $(grep -v "^#" <<<"$out" | tr -s " \n" " ") == *"bufsiz 1024"* ]] &&
 	grep -qF "\"$ROOT/build/musl/include/stdio.h\"" <<<"$out"'
 on_host "$CC" --version
 check "--version answers (gcc's), status 0" eval '[ $rc -eq 0 ] && has "gcc"'
