@@ -231,6 +231,10 @@ int vm_walk(int (*fn)(const struct vm_region *r, void *arg), void *arg);
  * starts no block.  Both work where the thread may not sleep as long as
  * the VM is not busy (else 0, reported): such a free is finished later. */
 int vm_blocks_init(void);                       /* after the shrinker */
+/* Gives back what the VM keeps for reuse (page tables unmapping left
+ * empty, blocks whose free was deferred): what its shrinker does under
+ * memory pressure.  Returns the bytes freed. */
+size_t vm_trim(void);
 void *vm_block_map(size_t len);
 void *vm_block_remap(void *p, size_t len);
 size_t vm_block_size(const void *p);

@@ -177,21 +177,34 @@ static size_t defer_free(void *p)
 	return n;
 }
 
-static size_t shrink_deferred(size_t want)
+/* The VM's shrinker: deferred block frees and empty page tables. */
+static size_t vm_shrink(size_t want)
 {
 	size_t freed;
 
 	(void)want;
-	if (!ndeferred || !mutex_trylock(&vm.lock))     /* a shrinker may only try */
+	if (!mutex_trylock(&vm.lock))           /* a shrinker may only try */
 		return 0;
-	freed = drain_deferred();
+	freed = drain_deferred() + vm_prune_tables();
+	vm_unlock();
+	return freed;
+}
+
+size_t vm_trim(void)
+{
+	size_t freed;
+
+	if (!vm.ready)
+		return 0;
+	vm_lock();
+	freed = drain_deferred() + vm_prune_tables();
 	vm_unlock();
 	return freed;
 }
 
 int vm_blocks_init(void)
 {
-	return shrinker_register("vm-deferred-blocks", shrink_deferred);
+	return shrinker_register("vm", vm_shrink);
 }
 
 void *vm_block_map(size_t len)

@@ -59,6 +59,8 @@ struct vm_space {
 	struct vma *dead;               /* file records dropped, released at unlock */
 	struct { uint64_t pa; uint8_t order; } retired[512];   /* freed at the next shootdown */
 	unsigned int nretired;
+	uint64_t empty_tables[64];      /* 2 MiB ranges whose page table may be empty */
+	unsigned int nempty;
 	bool ready;
 };
 
@@ -74,6 +76,7 @@ void vm_unlock(void);                   /* releases the dead records' files, the
 
 unsigned int vm_arch_prot(const struct vma *v);   /* v's protection for arch_user_* */
 void vm_shootdown(uint64_t start, uint64_t len);  /* after a change; idle CPUs too for blocks */
+size_t vm_prune_tables(void);                     /* frees empty page tables: bytes */
 int vm_populate(const struct vma *v, uint64_t addr);        /* the page holding addr */
 int vm_populate_range(const struct vma *v, uint64_t start, uint64_t end);
 int vm_split_edges(uint64_t start, uint64_t end);

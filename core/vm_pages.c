@@ -188,6 +188,34 @@ int vm_split_edges(uint64_t start, uint64_t end)
 	return err;
 }
 
+/*
+ * Page tables that unmapping may have left empty.  Freeing one needs a
+ * shootdown that interrupts idle CPUs too (none may keep a cached pointer
+ * to it), among the dearest things a guest does, and the next mapping
+ * nearby would want the table back: so the candidates are kept, and freed
+ * all at once, with one such shootdown, when their list is full, by the
+ * VM's shrinker, or by vm_trim().
+ */
+size_t vm_prune_tables(void)
+{
+	size_t n = 0;
+
+	while (vm.nempty)
+		n += (size_t)arch_user_prune(vm.empty_tables[--vm.nempty]);
+	if (n)
+		arch_tlb_shootdown_all(VM_LO, PAGE_SIZE);      /* then the tables are freed */
+	return n * PAGE_SIZE;
+}
+
+static void note_table(uint64_t base)
+{
+	if (vm.nempty && vm.empty_tables[vm.nempty - 1] == base)
+		return;
+	if (vm.nempty == ARRAY_SIZE(vm.empty_tables))
+		vm_prune_tables();
+	vm.empty_tables[vm.nempty++] = base;
+}
+
 /* Unmaps the populated pages of [start, end) (page tables only). */
 int vm_unpopulate(uint64_t start, uint64_t end)
 {
@@ -210,7 +238,7 @@ int vm_unpopulate(uint64_t start, uint64_t end)
 			if (arch_user_query(va, NULL, &prot) && (pa = arch_user_unmap(va, NULL)))
 				release_small(pa, prot);
 		}
-		arch_user_prune(base);          /* an empty page table goes too */
+		note_table(base);               /* its page table may be empty now */
 	}
 	return 0;
 }

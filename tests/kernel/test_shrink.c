@@ -12,6 +12,9 @@
 
 static uint64_t held[MAX_HELD];
 static int nheld;
+#define MAX_SMALL 8192
+static uint64_t small[MAX_SMALL];         /* 4 KiB frames the test holds */
+static int nsmall;
 static volatile bool refuse;           /* while the test fills memory */
 static volatile int calls;
 
@@ -39,6 +42,10 @@ KTEST(shrink_releases_cache_under_pressure)
 	while (nheld < MAX_HELD && (pa = page_alloc(PAGE_ORDER_2M)))
 		held[nheld++] = pa;                 /* the cache grows to all of memory */
 	KCHECK(t, nheld > 4);
+	/* What is left is 4 KiB frames in chunks others use (fragmentation):
+	 * take them too, so that free memory is below the low watermark. */
+	while (nsmall < MAX_SMALL && (pa = page_alloc(PAGE_ORDER_4K)))
+		small[nsmall++] = pa;
 	refuse = false;
 	calls = 0;
 	pa = page_alloc(PAGE_ORDER_2M);             /* would fail: the cache gives one back */
@@ -57,6 +64,8 @@ KTEST(shrink_releases_cache_under_pressure)
 	KCHECK(t, mm_free_estimate() >= before.high);
 	while (nheld > 0)
 		page_free(held[--nheld], PAGE_ORDER_2M);
+	while (nsmall > 0)
+		page_free(small[--nsmall], PAGE_ORDER_4K);
 	KCHECK_EQ(t, shrinker_unregister(cache_shrink), 0);
 	KCHECK_EQ(t, shrinker_unregister(cache_shrink), -ENOENT);
 	KCHECK_EQ(t, shrinker_register(NULL, cache_shrink), -EINVAL);
