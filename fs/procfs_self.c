@@ -19,10 +19,12 @@
  *   mounts             the mount table (fs/procfs.c)
  *
  * Names.  A path is rebuilt from a vnode's name and parent, as getcwd
- * does; ramfs keeps those for directories only, so a regular file has no
- * path here: its fd link reads "inode:[N]" and its shared mappings show
- * the file's device and inode with no path.  A link made for a removed
- * directory ends in " (deleted)".
+ * does; ramfs keeps those for directories and regular files (the name a
+ * file was created or last renamed with), so an fd link reads the path; a
+ * vnode with no name reads "inode:[N]".  A link made for a removed file or
+ * directory ends in " (deleted)".  maps shows a shared file mapping's
+ * device and inode but no path: it is made with the VM's lock held, under
+ * which the locks a path walk takes may not be taken.
  *
  * Memory.  The VM is the process: its resident memory (VmRSS) is every
  * frame handed out, the kernel's and the heap's included (a static

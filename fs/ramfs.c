@@ -16,6 +16,9 @@
  *
  * Each entry holds a reference on its vnode (fs/vfs_impl.h), so a file's
  * memory goes when its last link and its last open file both have.
+ * Directories and regular files keep a name and a parent (a reference):
+ * the name they were created or last renamed with, which /proc/self/fd and
+ * /proc/self/maps show (a hard link's other names are not kept).
  * Operations run with the vnode layer's locks held (the directory's, or
  * the file's for data); they lock a child only after its parent.
  */
@@ -378,13 +381,13 @@ static int node_set_up(struct ramfs_node *n, struct vnode *dir, const char *name
 		memcpy(t, target, tlen + 1);
 		n->v.target = t;
 		n->v.size = tlen;
-	} else if (S_ISDIR(n->v.mode)) {
+	} else if (S_ISDIR(n->v.mode) || S_ISREG(n->v.mode)) {
 		n->v.name = malloc(len + 1);
 		if (!n->v.name)
 			return -ENOMEM;
 		memcpy(n->v.name, name, len);
 		n->v.name[len] = 0;
-		n->v.nlink = 2;
+		n->v.nlink = S_ISDIR(n->v.mode) ? 2 : n->v.nlink;
 		n->v.parent = dir;
 	}
 	return 0;
@@ -415,10 +418,10 @@ static struct vnode *ramfs_create(struct vnode *dir, const char *name, size_t le
 		return ERR_PTR(-ENOMEM);
 	}
 	vnode_get(&n->v);                       /* the entry's; the caller has the first */
-	if (S_ISDIR(mode)) {
+	if (n->v.parent)
 		vnode_get(dir);                 /* the child's parent pointer */
+	if (S_ISDIR(mode))
 		dir->nlink++;
-	}
 	return &n->v;
 }
 
@@ -473,8 +476,9 @@ static int ramfs_unlink(struct vnode *dir, const char *name, size_t len, struct 
 	return 0;
 }
 
-/* A directory moves from odir to ndir: its ".." and the link counts. */
-static void move_dir(struct vnode *v, struct vnode *odir, struct vnode *ndir, char *name)
+/* v (a directory, or a regular file) moves from odir to ndir: its name
+ * and parent (a directory's "..", and its link counts). */
+static void move_named(struct vnode *v, struct vnode *odir, struct vnode *ndir, char *name)
 {
 	char *old_name = v->name;
 
@@ -484,8 +488,10 @@ static void move_dir(struct vnode *v, struct vnode *odir, struct vnode *ndir, ch
 		return;
 	vnode_get(ndir);
 	__atomic_store_n(&v->parent, ndir, __ATOMIC_RELEASE);
-	odir->nlink--;
-	ndir->nlink++;
+	if (vnode_is_dir(v)) {
+		odir->nlink--;
+		ndir->nlink++;
+	}
 	vnode_put(odir);                        /* the walk holds another */
 }
 
@@ -493,12 +499,12 @@ static int ramfs_rename(struct vnode *odir, const char *oname, size_t olen, stru
 			struct vnode *ndir, const char *nname, size_t nlen, struct vnode *victim)
 {
 	struct ramfs_dirent *e = dirent_new(nname, nlen, v);
-	char *dir_name = vnode_is_dir(v) ? malloc(nlen + 1) : NULL;
+	char *dir_name = v->name ? malloc(nlen + 1) : NULL;        /* a named vnode's new name */
 	int err = 0;
 
 	if (!node_of(ndir)->hash)
 		hash_grow(node_of(ndir));
-	if (!e || (vnode_is_dir(v) && !dir_name) || !node_of(ndir)->hash)
+	if (!e || (v->name && !dir_name) || !node_of(ndir)->hash)
 		err = -ENOMEM;
 	if (!err && victim)
 		err = ramfs_unlink(ndir, nname, nlen, victim);
@@ -512,7 +518,7 @@ static int ramfs_rename(struct vnode *odir, const char *oname, size_t olen, stru
 	if (dir_name) {
 		memcpy(dir_name, nname, nlen);
 		dir_name[nlen] = 0;
-		move_dir(v, odir, ndir, dir_name);
+		move_named(v, odir, ndir, dir_name);
 	}
 	WITH_LOCK(&v->lock)
 		v->ctime = vnode_now();

@@ -45,6 +45,10 @@ int vfs_fstat(struct file *f, struct stat *st)
 		vnode_stat(f->vnode, st);
 		return 0;
 	}
+	/* Descriptors 0-2 start as the console before /dev exists: they are
+	 * /dev/console (a character device; ttyname(3) compares the two). */
+	if (f->ops == &console_file_ops && vfs_statat(AT_FDCWD, "/dev/console", 0, st) == 0)
+		return 0;
 	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFIFO | 0600;
 	st->st_nlink = 1;

@@ -32,6 +32,7 @@ long sys_getdents64(long, long, long);
 long sys_mkdir(long, long);
 long sys_rmdir(long);
 long sys_unlink(long);
+long sys_rename(long, long);
 long sys_pipe2(long, long);
 long sys_fcntl(long, long, long);
 long sys_eventfd2(long, long);
@@ -526,13 +527,19 @@ KTEST(procfs_fd_links)
 	KCHECK(t, strcmp(link, "/tmp/procfs_dir (deleted)") == 0);
 	sys_close(dir);
 
-	/* ramfs keeps no name for a regular file: its inode. */
+	/* A regular file: its path, the renamed one after a rename, and
+	 * " (deleted)" once unlinked. */
 	file = sys_open(L("/tmp/procfs_file"), O_CREAT | O_RDWR, 0644);
 	KCHECK(t, file >= 0 && sys_fstat(file, L(&st)) == 0);
-	ksnprintf(want, sizeof(want), "inode:[%lu]", st.st_ino);
 	fd_link_of(file, link, sizeof(link));
-	KCHECK(t, strcmp(link, want) == 0);
-	sys_unlink(L("/tmp/procfs_file"));
+	KCHECK(t, strcmp(link, "/tmp/procfs_file") == 0);
+	KCHECK_EQ(t, sys_rename(L("/tmp/procfs_file"), L("/tmp/procfs_file2")), 0);
+	fd_link_of(file, link, sizeof(link));
+	KCHECK(t, strcmp(link, "/tmp/procfs_file2") == 0);
+	sys_unlink(L("/tmp/procfs_file2"));
+	fd_link_of(file, link, sizeof(link));
+	KCHECK(t, strcmp(link, "/tmp/procfs_file2 (deleted)") == 0);
+
 
 	KCHECK_EQ(t, sys_pipe2(L(p), 0), 0);
 	fd_link_of(p[0], link, sizeof(link));

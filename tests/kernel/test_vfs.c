@@ -465,6 +465,20 @@ KTEST(vfs_mmap_shared_ignores_kernel_flag_bits)
 	sys_unlink(L("/tmp/t6f"));
 }
 
+/* Descriptors 0-2 are /dev/console: a character device, the same file
+ * (ttyname(3) compares st_dev and st_ino). */
+KTEST(vfs_console_descriptors_are_dev_console)
+{
+	struct stat a, b;
+
+	KCHECK_EQ(t, sys_fstat(1, L(&a)), 0);
+	KCHECK_EQ(t, sys_stat(L("/dev/console"), L(&b)), 0);
+	KCHECK(t, S_ISCHR(a.st_mode));
+	KCHECK_EQ(t, a.st_ino, b.st_ino);
+	KCHECK_EQ(t, a.st_dev, b.st_dev);
+	KCHECK_EQ(t, a.st_rdev, b.st_rdev);
+}
+
 KTEST(vfs_descriptors_dup_fcntl)
 {
 	long fd = xopen("/tmp/t7", O_CREAT | O_RDWR), d, d2;
