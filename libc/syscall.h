@@ -90,6 +90,15 @@ static inline __attribute__((always_inline)) void libc_syscall_enter(void)
 			((t1)x1, (t2)x2, (t3)x3, (t4)x4, (t5)x5, (t6)x6),    \
 			(long x1, long x2, long x3, long x4, long x5, long x6))
 
+/* The clock calls (clock_gettime, gettimeofday, time, getcpu) have a second,
+ * lean entry, vdso_NAME: what the vDSO's functions jump to, and what musl's
+ * own calls of them, linked in, become (a "VDSO_CALL(name)" line tells
+ * scripts/syscalls).  As in Linux's vDSO, returning from one is no signal
+ * delivery point, and it skips the stack pre-touch (nothing in them runs
+ * with interrupts or preemption off).  syscall(2) and the SYSCALL
+ * instruction still take the full entry. */
+#define VDSO_CALL(name) long vdso_##name
+
 /* The generic entry: any number, through the table (libc/syscall.c).
  * Numbers with no implementation return -ENOSYS and are logged once. */
 long syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5, long a6);

@@ -92,6 +92,16 @@ SYSCALL_DEFINE2(clock_gettime, int, clock, struct __kernel_timespec *, tp)
 	return put_timespec(tp, (uint64_t)now);
 }
 
+VDSO_CALL(clock_gettime)(long clock, long tp)
+{
+	long long now;
+
+	if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
+		return sys_clock_gettime(clock, tp);    /* per-thread figures: the full entry */
+	now = clock_now((int)clock);
+	return now < 0 ? now : put_timespec((struct __kernel_timespec *)tp, (uint64_t)now);
+}
+
 SYSCALL_DEFINE2(clock_getres, int, clock, struct __kernel_timespec *, tp)
 {
 	if (clock_now(clock) < 0)
@@ -128,6 +138,24 @@ SYSCALL_DEFINE2(gettimeofday, struct timeval_abi *, tv, void *, tz)
 
 	(void)tz;                               /* obsolete: left untouched */
 	return tv ? copy_to_user(tv, &t, sizeof(t)) : 0;
+}
+
+VDSO_CALL(gettimeofday)(long tv, long tz)
+{
+	uint64_t ns = arch_clock_ns() + libc_realtime_offset();
+	struct timeval_abi t = { (long long)(ns / NS), (long long)(ns % NS / 1000) };
+
+	(void)tz;
+	return tv ? copy_to_user((void *)tv, &t, sizeof(t)) : 0;
+}
+
+VDSO_CALL(time)(long tloc)
+{
+	long long s = (long long)((arch_clock_ns() + libc_realtime_offset()) / NS);
+
+	if (tloc && copy_to_user((void *)tloc, &s, sizeof(s)))
+		return -EFAULT;
+	return s;
 }
 
 SYSCALL_DEFINE1(time, long long *, tloc)

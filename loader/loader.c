@@ -347,7 +347,7 @@ static uintptr_t build_stack(struct load *ld, int argc, char **argv, int *err)
 
 extern const char vdso_image[], vdso_image_end[];
 extern const uint64_t vdso_entries_offset;
-long sys_clock_gettime(long, long), sys_gettimeofday(long, long), sys_time(long);
+long vdso_clock_gettime(long, long), vdso_gettimeofday(long, long), vdso_time(long);
 long sys_getcpu(long, long, long);
 
 /* A copy of the image with its table of kernel functions filled in, then
@@ -358,7 +358,7 @@ static void map_vdso(struct load *ld)
 	size_t size = (size_t)(vdso_image_end - vdso_image);
 	long at = vm_mmap(0, size, VM_PROT_READ | VM_PROT_WRITE, VM_MAP_PRIVATE | VM_MAP_ANONYMOUS);
 	const void *entries[] = {
-		(void *)sys_clock_gettime, (void *)sys_gettimeofday, (void *)sys_time, (void *)sys_getcpu,
+		(void *)vdso_clock_gettime, (void *)vdso_gettimeofday, (void *)vdso_time, (void *)sys_getcpu,
 	};
 
 	if (at < 0)
