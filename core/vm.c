@@ -33,7 +33,7 @@ void vm_unlock(void)
 {
 	struct vma *dead;
 
-	if (vm.nretired)        /* every change shoots down; this is a safety net */
+	if (vm.nretired || vm.touch_hi)  /* every change shoots down; this is a safety net */
 		vm_shootdown(VM_LO, VM_HI - VM_LO);
 	dead = vm.dead;
 

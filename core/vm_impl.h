@@ -60,6 +60,7 @@ struct vm_space {
 	struct { uint64_t pa; uint8_t order; } retired[512];   /* freed at the next shootdown */
 	unsigned int nretired;
 	uint64_t empty_tables[64];      /* 2 MiB ranges whose page table may be empty */
+	uint64_t touch_lo, touch_hi;    /* entries changed since the last shootdown; hi 0: none */
 	unsigned int nempty;
 	bool ready;
 };

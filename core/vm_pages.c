@@ -27,17 +27,41 @@ unsigned int vm_arch_prot(const struct vma *v)
 static void retire(uint64_t pa, unsigned int order)
 {
 	if (vm.nretired == ARRAY_SIZE(vm.retired))
-		vm_shootdown(VM_LO, VM_HI - VM_LO);     /* full: every CPU flushes all */
+		vm_shootdown(VM_LO, VM_HI - VM_LO);     /* full: the touched entries first */
 	vm.retired[vm.nretired].pa = pa;
 	vm.retired[vm.nretired++].order = (uint8_t)order;
 }
 
+/* An entry that may be cached in a TLB changed at va (size bytes): the
+ * next shootdown covers it.  Only such entries need one: x86 caches no
+ * translation of a not-present page, so mapping new pages, or protecting
+ * or unmapping pages never touched, flushes nothing. */
+static void touched(uint64_t va, uint64_t size)
+{
+	vm.touch_lo = vm.touch_hi ? MIN(vm.touch_lo, va) : va;
+	vm.touch_hi = MAX(vm.touch_hi, va + size);
+}
+
+/* After a change: the entries it touched are flushed on every CPU that may
+ * cache them (start and len are the change's range; what is flushed is
+ * the touched part, all of the TLB when that spans more than a few pages),
+ * then the frames it unmapped go back. */
 void vm_shootdown(uint64_t start, uint64_t len)
 {
-	if (vm_in_blocks(start, len))
-		arch_tlb_shootdown_all(start, len);
-	else
-		arch_tlb_shootdown(start, len);
+	uint64_t lo = vm.touch_lo, hi = vm.touch_hi;
+
+	(void)start, (void)len;
+	if (hi) {
+		bool blocks = vm_in_blocks(lo, hi - lo);
+
+		if (hi - lo > 8 * PAGE_SIZE)     /* a full flush is one operation, pages are many */
+			lo = VM_LO, hi = VM_HI;
+		if (blocks)
+			arch_tlb_shootdown_all(lo, hi - lo);
+		else
+			arch_tlb_shootdown(lo, hi - lo);
+		vm.touch_lo = vm.touch_hi = 0;
+	}
 	while (vm.nretired) {
 		vm.nretired--;
 		page_free(vm.retired[vm.nretired].pa, vm.retired[vm.nretired].order);
@@ -227,6 +251,7 @@ int vm_unpopulate(uint64_t start, uint64_t end)
 
 		if (pa && level == 2 && lo == base && hi == base + HUGE) {
 			arch_user_unmap(base, NULL);
+			touched(base, HUGE);
 			retire(pa, PAGE_ORDER_2M);
 			vm.stats.huge_pages--;
 			continue;
@@ -235,8 +260,10 @@ int vm_unpopulate(uint64_t start, uint64_t end)
 		if (err)
 			return err;
 		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
-			if (arch_user_query(va, NULL, &prot) && (pa = arch_user_unmap(va, NULL)))
+			if (arch_user_query(va, NULL, &prot) && (pa = arch_user_unmap(va, NULL))) {
+				touched(va, PAGE_SIZE);
 				release_small(pa, prot);
+			}
 		}
 		note_table(base);               /* its page table may be empty now */
 	}
@@ -251,13 +278,16 @@ int vm_reprotect(uint64_t start, uint64_t end, unsigned int prot)
 
 		if (arch_user_query(base, &level, NULL) && level == 2 && lo == base && hi == base + HUGE) {
 			arch_user_protect(base, prot);
+			touched(base, HUGE);
 			continue;
 		}
 		int err = split_huge(base);
 		if (err)
 			return err;
-		for (uint64_t va = lo; va < hi; va += PAGE_SIZE)
-			arch_user_protect(va, prot);    /* -ENOENT for unpopulated: fine */
+		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
+			if (arch_user_protect(va, prot) == 0)   /* -ENOENT: unpopulated */
+				touched(va, PAGE_SIZE);
+		}
 	}
 	return 0;
 }
@@ -309,12 +339,14 @@ void vm_move_commit(uint64_t from, uint64_t to, uint64_t len, unsigned int prot)
 
 		if (moves_whole(base, from, len, delta)) {
 			pa = arch_user_unmap(base, NULL);
+			touched(base, HUGE);
 			err = arch_user_map(base + delta, pa, 2, prot);
 			ASSERT(!err);
 			continue;
 		}
 		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
 			if ((pa = arch_user_unmap(va, NULL))) {
+				touched(va, PAGE_SIZE);
 				err = arch_user_map(va + delta, pa, 1, prot);
 				ASSERT(!err);
 			}
