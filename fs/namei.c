@@ -123,6 +123,11 @@ static struct vnode *walk_lookup(struct walk *w, const char *name, size_t len,
 	return IS_ERR(v) ? v : mount_cross(v);
 }
 
+struct vnode *walk_jump(struct vnode *link)
+{
+	return link->ops->jump ? link->ops->jump(link) : NULL;
+}
+
 int walk_follow(struct walk *w, struct vnode *v)
 {
 	int err;
@@ -148,6 +153,16 @@ static int walk_step(struct walk *w, const char *name, size_t len)
 
 	if (IS_ERR(v))
 		return (int)PTR_ERR(v);
+	if (vnode_is_link(v)) {
+		struct vnode *to = walk_jump(v);
+
+		if (to) {
+			vnode_put(v);
+			v = to;
+			if (IS_ERR(v))
+				return (int)PTR_ERR(v);
+		}
+	}
 	if (vnode_is_link(v))
 		err = walk_follow(w, v);
 	else if (!vnode_is_dir(v))
@@ -199,6 +214,15 @@ struct vnode *walk_full(struct walk *w, bool follow)
 		if (IS_ERR(v))
 			return v;
 		if (vnode_is_link(v) && (follow || w->trailing)) {
+			struct vnode *to = walk_jump(v);
+
+			if (to) {                       /* /proc/self/fd/N: the file itself */
+				vnode_put(v);
+				if (IS_ERR(to) || !w->trailing || vnode_is_dir(to))
+					return to;
+				vnode_put(to);
+				return ERR_PTR(-ENOTDIR);
+			}
 			err = walk_follow(w, v);
 			vnode_put(v);
 			if (err)

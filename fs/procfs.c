@@ -3,6 +3,8 @@
  * their libraries read to size themselves.
  *
  *   /proc/meminfo     memory in Linux's format, from mm_stats()
+ *   /proc/slabinfo    the heap's size classes (malloc_stats_get), slabinfo 2.1
+ *   /proc/vmstat      the VM's counters: faults, huge pages, splits
  *   /proc/cpuinfo     one block per online CPU
  *   /proc/mounts      the mount table (as /proc/self/mounts)
  *   /proc/self/       the application (one per VM): fs/procfs_self.c
@@ -50,6 +52,57 @@ static size_t gen_meminfo(char *buf, size_t size)
 	put(buf, size, &pos, "HugePages_Rsvd:    %5lu\n", 0UL);
 	put(buf, size, &pos, "HugePages_Surp:    %5lu\n", 0UL);
 	put(buf, size, &pos, "Hugepagesize:   %8lu kB\n", 2048UL);
+	return pos;
+}
+
+/* The heap's size classes in slabinfo 2.1's layout, as kmalloc-SIZE
+ * caches: objects in use and made, object size, objects per 64 KiB slab
+ * (16 pages), and the slabs; then one line for the large blocks
+ * (their bytes in use as 4 KiB "objects"). */
+static size_t gen_slabinfo(char *buf, size_t size)
+{
+	static struct malloc_stats s;           /* 1.4 KiB: not on the stack */
+	static struct mutex lock = MUTEX_INIT;
+	size_t pos = 0;
+
+	WITH_LOCK(&lock) {
+		malloc_stats_get(&s);
+		put(buf, size, &pos, "slabinfo - version: 2.1\n# name            <active_objs> "
+		    "<num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> "
+		    "<batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> "
+		    "<sharedavail>\n");
+		for (unsigned int c = 0; c < MALLOC_NCLASSES; c++) {
+			const struct malloc_class_stats *k = &s.cls[c];
+			uint64_t made = k->objects_in_use + k->bytes_free / k->size;
+
+			put(buf, size, &pos, "kmalloc-%-7lu %6lu %6lu %6lu %4lu %4u : tunables 0 0 0 "
+			    ": slabdata %6lu %6lu 0\n", k->size, k->objects_in_use, made, k->size,
+			    k->slabs ? made / k->slabs : 0, 16, k->slabs, k->slabs);
+		}
+		put(buf, size, &pos, "large-blocks   %6lu %6lu %6u %4u %4u : tunables 0 0 0 "
+		    ": slabdata %6lu %6lu 0\n", s.large_bytes / 4096, s.large_bytes / 4096, 4096,
+		    1, 1, s.large_blocks, s.large_blocks);
+	}
+	return pos;
+}
+
+/* The VM's counters under Linux's /proc/vmstat names. */
+static size_t gen_vmstat(char *buf, size_t size)
+{
+	struct vm_stats v;
+	struct mm_stats m;
+	size_t pos = 0;
+
+	vm_get_stats(&v);
+	mm_stats(&m);
+	put(buf, size, &pos, "nr_free_pages %lu\n", m.free_bytes / 4096);
+	put(buf, size, &pos, "nr_anon_pages %lu\n", v.small_pages + v.huge_pages * 512);
+	put(buf, size, &pos, "nr_anon_transparent_hugepages %lu\n", v.huge_pages);
+	put(buf, size, &pos, "nr_mapped %lu\n", v.file_pages);
+	put(buf, size, &pos, "pgfault %lu\n", v.faults);
+	put(buf, size, &pos, "pgmajfault 0\n");
+	put(buf, size, &pos, "thp_fault_alloc %lu\n", v.huge_faults);
+	put(buf, size, &pos, "thp_split_pmd %lu\n", v.splits);
 	return pos;
 }
 
@@ -114,6 +167,8 @@ static const struct synth_entry proc_files[] = {
 	{ "cpuinfo", GEN, NULL, gen_cpuinfo, 0, NULL, NULL },
 	{ "uptime", GEN, NULL, gen_uptime, 0, NULL, NULL },
 	{ "mounts", GEN, NULL, procfs_mounts, 0, NULL, NULL },
+	{ "slabinfo", S_IFREG | 0400, NULL, gen_slabinfo, 0, NULL, NULL },
+	{ "vmstat", GEN, NULL, gen_vmstat, 0, NULL, NULL },
 	{ "self", DIR, NULL, NULL, 0, NULL, NULL },
 	{ "self/cmdline", GEN, NULL, procfs_self_cmdline, 0, NULL, NULL },
 	{ "self/comm", GEN, NULL, procfs_self_comm, 0, NULL, NULL },

@@ -144,7 +144,7 @@ static int prepend_name(struct vnode *v, char *buf, char **p, bool *deleted)
 	size_t len;
 
 	if (!v->name)
-		return -ENOENT;                 /* not a directory of ramfs */
+		return -ENOENT;                 /* no name kept (a symbolic link, a root) */
 	if (!names_fixed(v))
 		WITH_LOCK(&v->lock)
 			*deleted |= v->nlink == 0;
@@ -241,9 +241,27 @@ static size_t fd_link(int fd, char *buf, size_t size)
 	return len;
 }
 
+/* Following fd/N opens what descriptor N has open, even if its name is
+ * gone or now names another file; a pipe or eventfd has no vnode to give
+ * (Linux could reopen it): ENXIO. */
+static struct vnode *fd_open(int fd)
+{
+	struct file *f = fd_get(fd);
+	struct vnode *v;
+
+	if (!f)
+		return ERR_PTR(-ENOENT);
+	v = f->vnode ? f->vnode : ERR_PTR(-ENXIO);
+	if (f->vnode)
+		vnode_get(v);
+	file_put(f);
+	return v;
+}
+
 const struct synth_dir procfs_self_fd = {
 	.next = fd_next,
 	.link = fd_link,
+	.open = fd_open,
 };
 
 /* --- maps --- */

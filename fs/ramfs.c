@@ -17,8 +17,8 @@
  * Each entry holds a reference on its vnode (fs/vfs_impl.h), so a file's
  * memory goes when its last link and its last open file both have.
  * Directories and regular files keep a name and a parent (a reference):
- * the name they were created or last renamed with, which /proc/self/fd and
- * /proc/self/maps show (a hard link's other names are not kept).
+ * the name they were created or last renamed with, which /proc/self/fd
+ * shows (a hard link's other names are not kept).
  * Operations run with the vnode layer's locks held (the directory's, or
  * the file's for data); they lock a child only after its parent.
  */
@@ -480,19 +480,20 @@ static int ramfs_unlink(struct vnode *dir, const char *name, size_t len, struct 
  * and parent (a directory's "..", and its link counts). */
 static void move_named(struct vnode *v, struct vnode *odir, struct vnode *ndir, char *name)
 {
+	struct vnode *old_parent = v->parent;   /* a hard link's may not be odir */
 	char *old_name = v->name;
 
 	v->name = name;
 	free(old_name);
-	if (odir == ndir)
-		return;
-	vnode_get(ndir);
-	__atomic_store_n(&v->parent, ndir, __ATOMIC_RELEASE);
-	if (vnode_is_dir(v)) {
+	if (vnode_is_dir(v) && odir != ndir) {
 		odir->nlink--;
 		ndir->nlink++;
 	}
-	vnode_put(odir);                        /* the walk holds another */
+	if (old_parent == ndir)
+		return;
+	vnode_get(ndir);
+	__atomic_store_n(&v->parent, ndir, __ATOMIC_RELEASE);
+	vnode_put(old_parent);                  /* a removed directory may go with it */
 }
 
 static int ramfs_rename(struct vnode *odir, const char *oname, size_t olen, struct vnode *v,

@@ -45,6 +45,8 @@ struct snapshot {
 /* A link made by a lookup, with the target it had then. */
 struct synth_link {
 	struct vnode v;
+	const struct synth_dir *dir;    /* a numbered directory's entry n: */
+	int n;                          /* dir->open(n) is what following gives */
 	char target[];
 };
 
@@ -90,6 +92,13 @@ static void link_evict(struct vnode *v)
 	vnode_free_rcu(v, link_free_rcu);
 }
 
+static struct vnode *link_jump(struct vnode *v)
+{
+	struct synth_link *l = container_of(v, struct synth_link, v);
+
+	return l->dir && l->dir->open ? l->dir->open(l->n) : NULL;
+}
+
 /* A new link in dir with e's generated target: e is the link's own entry,
  * or the directory's for its entry n.  ERR_PTR(-ENOENT) if there is none. */
 static struct vnode *link_new(struct synth_node *dir, const struct synth_entry *e, int n,
@@ -110,6 +119,8 @@ static struct vnode *link_new(struct synth_node *dir, const struct synth_entry *
 			l->v.target = l->target;
 			l->v.size = len;
 			l->v.parent = &dir->v;          /* lives forever: no reference */
+			l->dir = e->dir;
+			l->n = n;
 			return &l->v;
 		}
 		free(l);
@@ -297,6 +308,7 @@ static const struct vnode_ops synth_ops = {
 
 static const struct vnode_ops synth_link_ops = {
 	.evict = link_evict,
+	.jump = link_jump,
 };
 
 /* --- building the tree --- */

@@ -58,6 +58,14 @@ static struct vnode *open_create(struct walk *w, int flags, unsigned int mode)
 			vnode_put(v);
 			return ERR_PTR(-EEXIST);
 		}
+		if (vnode_is_link(v) && !(flags & O_NOFOLLOW)) {
+			struct vnode *to = walk_jump(v);        /* /proc/self/fd/N */
+
+			if (to) {
+				vnode_put(v);
+				return to;
+			}
+		}
 		if (!vnode_is_link(v) || (flags & O_NOFOLLOW)) {
 			struct mount *m = __atomic_load_n(&v->mounted, __ATOMIC_ACQUIRE);
 			if (m) {

@@ -4,8 +4,10 @@
  *
  * One user, root: permission bits are kept and reported but only execute
  * permission is ever refused (as Linux does for root).  A file with no
- * vnode (a pipe, eventfd or socket) stats as an anonymous FIFO and cannot
- * seek.
+ * vnode (a pipe, eventfd or socket) stats as an anonymous FIFO whose inode
+ * number is its object's (both ends of a pipe share it, as /proc/self/fd
+ * shows) and cannot seek; the console descriptors 0-2 stat as
+ * /dev/console.
  */
 #include "fs/vfs_impl.h"
 
@@ -52,7 +54,7 @@ int vfs_fstat(struct file *f, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFIFO | 0600;
 	st->st_nlink = 1;
-	st->st_ino = (uintptr_t)f >> 4;
+	st->st_ino = (uintptr_t)(f->priv ? f->priv : (void *)f) >> 4;   /* procfs_self.c's N */
 	st->st_blksize = 4096;
 	return 0;
 }

@@ -64,6 +64,10 @@ struct vnode_ops {
 	long (*read)(struct vnode *v, void *ubuf, size_t n, uint64_t off);
 	long (*write)(struct vnode *v, const void *ubuf, size_t n, uint64_t off);
 	int (*truncate)(struct vnode *v, uint64_t size);
+	/* A link that stands for a vnode itself, as Linux's /proc/self/fd/N
+	 * do: following it gives that vnode (a reference) instead of walking
+	 * its target text, or an ERR_PTR; NULL from it: an ordinary link. */
+	struct vnode *(*jump)(struct vnode *link);
 	/* Shared mappings (fs/fs.h: vfs_map_page); NULL: not mappable. */
 	int (*map_page)(struct vnode *v, uint64_t index, uint64_t *pa);
 	/* Prepares a new file on v (f->vnode is set, v not locked): takes the
@@ -89,8 +93,10 @@ struct vnode {
 	uint64_t size;
 	uint64_t blocks;                        /* 512-byte units allocated */
 	uint64_t atime, mtime, ctime;           /* ns on arch_clock_ns */
-	/* Directories: where they sit, for ".." and getcwd; a reference on the
-	 * parent.  Changed only by rename, under mount->rename_lock. */
+	/* Directories and ramfs regular files: where they sit (the name a file
+	 * was created or last renamed with), for "..", getcwd and /proc/self/fd;
+	 * a reference on the parent (synthfs links: none, their directory lives
+	 * forever).  Changed only by rename, under mount->rename_lock. */
 	struct vnode *parent;
 	char *name;
 	struct rcu_head rcu;
@@ -160,6 +166,7 @@ int walk_parent(struct walk *w);
 struct vnode *walk_last(struct walk *w);
 /* Continues the walk through the symbolic link v, found as the last component. */
 int walk_follow(struct walk *w, struct vnode *v);
+struct vnode *walk_jump(struct vnode *link);    /* ops->jump: a reference, NULL, or ERR_PTR */
 /* The whole path: walk_parent, then walk_last following links if follow. */
 struct vnode *walk_full(struct walk *w, bool follow);
 /* A directory's parent, across mount points; a reference, or ERR_PTR. */
@@ -195,6 +202,7 @@ struct synth_entry {
 struct synth_dir {
 	int (*next)(int n);
 	size_t (*link)(int n, char *buf, size_t size);
+	struct vnode *(*open)(int n);   /* optional: what following entry n gives (jump) */
 };
 
 struct mount *synth_mount(struct vnode *on, const struct synth_entry *table, size_t n);

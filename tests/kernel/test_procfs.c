@@ -21,6 +21,7 @@ long sys_open(long, long, long);
 long sys_close(long);
 long sys_read(long, long, long);
 long sys_write(long, long, long);
+long sys_pread64(long, long, long, long);
 long sys_mmap(long, long, long, long, long, long);
 long sys_mprotect(long, long, long);
 long sys_munmap(long, long);
@@ -539,6 +540,18 @@ KTEST(procfs_fd_links)
 	sys_unlink(L("/tmp/procfs_file2"));
 	fd_link_of(file, link, sizeof(link));
 	KCHECK(t, strcmp(link, "/tmp/procfs_file2 (deleted)") == 0);
+	/* Following the link opens the file itself, deleted or not; O_CREAT
+	 * makes no "... (deleted)" file. */
+	ksnprintf(want, sizeof(want), "/proc/self/fd/%ld", file);
+	long again = sys_open(L(want), O_RDWR | O_CREAT, 0644);
+	struct stat st2;
+	KCHECK(t, again >= 0 && sys_fstat(again, L(&st2)) == 0 && st2.st_ino == st.st_ino);
+	KCHECK_EQ(t, sys_write(again, L("via fd link"), 11), 11);
+	char back[16] = "";
+	KCHECK_EQ(t, sys_pread64(file, L(back), 11, 0), 11);
+	KCHECK(t, memcmp(back, "via fd link", 11) == 0);
+	KCHECK_EQ(t, sys_stat(L("/tmp/procfs_file2 (deleted)"), L(&st2)), -ENOENT);
+	sys_close(again);
 
 
 	KCHECK_EQ(t, sys_pipe2(L(p), 0), 0);
@@ -665,4 +678,43 @@ KTEST(procfs_maps_while_mappings_change)
 		thread_join(th);
 	KCHECK_EQ(t, bad, 0);
 	free(maps);
+}
+
+/* --- /proc/slabinfo and /proc/vmstat (fs/procfs.c) --- */
+
+/* kmalloc-64's objects in use follow the heap; thp_fault_alloc counts a
+ * 2 MiB page populated by a touch. */
+KTEST(procfs_slabinfo_and_vmstat)
+{
+	static char buf[8192];
+	enum { N = 200 };
+	void *p[N];
+	long before, after, thp0, thp1;
+	long m;
+
+	KCHECK(t, slurp("/proc/slabinfo", buf, sizeof(buf)) > 0);
+	KCHECK(t, find_line(buf, "slabinfo - version: 2.1") != NULL);
+	before = status_value(buf, "kmalloc-64 ");
+	KCHECK(t, before >= 0);
+	for (int i = 0; i < N; i++)
+		p[i] = malloc(64);
+	KCHECK(t, slurp("/proc/slabinfo", buf, sizeof(buf)) > 0);
+	after = status_value(buf, "kmalloc-64 ");
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	KCHECK(t, after >= before + N);
+	KCHECK(t, find_line(buf, "large-blocks ") != NULL);
+
+	KCHECK(t, slurp("/proc/vmstat", buf, sizeof(buf)) > 0);
+	thp0 = status_value(buf, "thp_fault_alloc");
+	KCHECK(t, thp0 >= 0 && status_value(buf, "pgfault") >= 0);
+	m = vm_mmap(0, 4 << 20, VM_PROT_READ | VM_PROT_WRITE, VM_MAP_PRIVATE | VM_MAP_ANONYMOUS);
+	KCHECK(t, m > 0);
+	if (m <= 0)
+		return;
+	*(volatile char *)m = 1;                /* 2 MiB-aligned: a huge page */
+	KCHECK(t, slurp("/proc/vmstat", buf, sizeof(buf)) > 0);
+	thp1 = status_value(buf, "thp_fault_alloc");
+	KCHECK_EQ(t, thp1, thp0 + 1);
+	vm_munmap((uintptr_t)m, 4 << 20);
 }

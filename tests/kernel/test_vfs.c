@@ -479,6 +479,31 @@ KTEST(vfs_console_descriptors_are_dev_console)
 	KCHECK_EQ(t, a.st_rdev, b.st_rdev);
 }
 
+/* A regular file keeps a reference on the directory of its recorded name:
+ * renaming another hard link of it must move that, not the link's. */
+KTEST(vfs_rename_hard_link_keeps_parents)
+{
+	struct stat st;
+	long fd;
+
+	KCHECK_EQ(t, sys_mkdir(L("/tmp/hA"), 0755), 0);
+	KCHECK_EQ(t, sys_mkdir(L("/tmp/hB"), 0755), 0);
+	KCHECK_EQ(t, sys_mkdir(L("/tmp/hC"), 0755), 0);
+	fd = xopen("/tmp/hA/f", O_CREAT | O_RDWR);
+	KCHECK_EQ(t, sys_link(L("/tmp/hA/f"), L("/tmp/hB/g")), 0);
+	KCHECK_EQ(t, sys_rename(L("/tmp/hB/g"), L("/tmp/hC/h")), 0);
+	KCHECK_EQ(t, sys_rmdir(L("/tmp/hB")), 0);
+	KCHECK_EQ(t, sys_stat(L("/tmp/hC/h"), L(&st)), 0);
+	KCHECK_EQ(t, st.st_nlink, 2);
+	KCHECK_EQ(t, sys_rename(L("/tmp/hC/h"), L("/tmp/hC/h2")), 0);     /* same directory */
+	KCHECK_EQ(t, sys_unlink(L("/tmp/hA/f")), 0);
+	KCHECK_EQ(t, sys_rmdir(L("/tmp/hA")), 0);
+	KCHECK_EQ(t, sys_close(fd), 0);
+	KCHECK_EQ(t, sys_unlink(L("/tmp/hC/h2")), 0);
+	KCHECK_EQ(t, sys_rmdir(L("/tmp/hC")), 0);
+	KCHECK_EQ(t, sys_stat(L("/tmp/hB"), L(&st)), -ENOENT);
+}
+
 KTEST(vfs_descriptors_dup_fcntl)
 {
 	long fd = xopen("/tmp/t7", O_CREAT | O_RDWR), d, d2;
