@@ -288,13 +288,18 @@ $(BUILD)/unit/test_cpio: $(UNIT_SRC_cpio)
 $(BUILD)/unit/test_printk: $(UNIT_SRC_printk)
 UNIT_SRC_page := core/page.c core/page_split.c core/page_check.c core/bootmem.c
 $(BUILD)/unit/test_page: $(UNIT_SRC_page)
-UNIT_SRC_malloc := core/malloc.c core/malloc_slab.c core/malloc_large.c
+# The heap and its fake machine (tests/unit/malloc_fake.c) are compiled
+# together, with the same renames.
+UNIT_SRC_malloc := core/malloc.c core/malloc_slab.c core/malloc_large.c tests/unit/malloc_fake.c
 UNIT_DEFS_malloc := -pthread -Dmalloc=kmalloc -Dfree=kfree -Dcalloc=kcalloc -Drealloc=krealloc \
 	-Daligned_alloc=kaligned_alloc -Dposix_memalign=kposix_memalign \
 	-Dmalloc_usable_size=kmalloc_usable_size
-$(BUILD)/unit/test_malloc: $(UNIT_SRC_malloc)
-UNIT_SRC_vma := core/vma.c core/rbtree.c
-$(BUILD)/unit/test_vma: $(UNIT_SRC_vma)
+$(BUILD)/unit/test_malloc: $(UNIT_SRC_malloc) tests/unit/malloc_fake.h
+# Two binaries, exact tests and random ones, over one harness (vma_harness.c).
+UNIT_SRC_vma := core/vma.c core/rbtree.c tests/unit/vma_harness.c
+UNIT_SRC_vma_random := $(UNIT_SRC_vma)
+$(BUILD)/unit/test_vma: $(UNIT_SRC_vma) tests/unit/vma_harness.h
+$(BUILD)/unit/test_vma_random: $(UNIT_SRC_vma_random) tests/unit/vma_harness.h
 UNIT_SRC_rq := sched/rq.c core/rbtree.c
 UNIT_SRC_timerq := sched/timerq.c core/rbtree.c
 UNIT_SRC_spsc :=
