@@ -190,6 +190,10 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags);   /* n
 #define VM_MADV_DONTNEED    4
 #define VM_MADV_FREE        8
 int vm_madvise(uintptr_t addr, size_t len, int advice);
+/* Populates the pages of [addr, +len) that writable anonymous mappings
+ * hold, now: for pages about to be touched for sure (a new thread's first
+ * stack pages), which saves the faults.  Nothing happens to the others. */
+void vm_prefault(uintptr_t addr, size_t len);
 /* The mapping addr lies in: [*start, *end); -ENOMEM when none. */
 int vm_find(uintptr_t addr, uintptr_t *start, uintptr_t *end);
 void vm_get_stats(struct vm_stats *s);

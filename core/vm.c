@@ -368,6 +368,23 @@ int vm_madvise(uintptr_t addr, size_t len, int advice)
 	return err;
 }
 
+void vm_prefault(uintptr_t addr, size_t len)
+{
+	uint64_t start = ALIGN_DOWN(addr, PAGE_SIZE), end = ALIGN_UP(addr + len, PAGE_SIZE);
+
+	if (!vm.ready || end <= start || !app_range(start, end - start))
+		return;
+	vm_lock();
+	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+		struct vma *v = vma_find(&vm.set, va);
+
+		if (v && (v->prot & VMA_PROT_WRITE) && !(v->flags & VM_REC_FILE) &&
+		    vm_populate(v, va))
+			break;                  /* no memory: the fault will say so */
+	}
+	vm_unlock();
+}
+
 int vm_find(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 {
 	int err = -ENOMEM;

@@ -262,6 +262,9 @@ static long start_thread(int (*fn)(void *), void *stack, unsigned long flags, vo
 		.sig_blocked = thread_libc(thread_self())->sig_blocked,
 	};
 	int tid = cs->tid;
+	/* The child's first system call touches the two pages below its stack
+	 * pointer (libc_syscall_enter): populate them now, not by two faults. */
+	vm_prefault((uintptr_t)stack - 3 * PAGE_SIZE, 3 * PAGE_SIZE);
 	if ((flags & CLONE_PARENT_SETTID) && copy_to_user(ptid, &tid, sizeof(tid))) {
 		free(cs);
 		return -EFAULT;
