@@ -22,9 +22,11 @@
  * does; ramfs keeps those for directories and regular files (the name a
  * file was created or last renamed with), so an fd link reads the path; a
  * vnode with no name reads "inode:[N]".  A link made for a removed file or
- * directory ends in " (deleted)".  maps shows a shared file mapping's
- * device and inode but no path: it is made with the VM's lock held, under
- * which the locks a path walk takes may not be taken.
+ * directory ends in " (deleted)".  maps names a shared file mapping's file
+ * too: a first walk over the mappings takes a reference on each file (the
+ * first 16), their paths are found with the VM's lock released (a path
+ * walk takes locks that may not be taken under it), and a second walk
+ * formats.
  *
  * Memory.  The VM is the process: its resident memory (VmRSS) is every
  * frame handed out, the kernel's and the heap's included (a static
@@ -288,12 +290,19 @@ static bool main_stack(const struct vm_region *r)
 	return !r->file && !r->heap && r->end == LOADER_STACK_TOP && exec_path();
 }
 
+#define MAPS_FILES 16
+
 struct maps {
 	char *buf;
 	size_t size, pos;
 	char exe[256];                  /* the image's name */
 	bool loaded;                    /* the loader's program: img */
 	struct loader_image img;
+	/* Mapped files and their paths, found before the walk that formats
+	 * (a path walk may not run under the VM's lock): a reference each. */
+	struct vnode *file[MAPS_FILES];
+	char *path[MAPS_FILES];
+	unsigned int nfiles;
 };
 
 static void maps_line(struct maps *m, const struct vm_region *r, uint64_t offset,
@@ -313,13 +322,64 @@ static void maps_line(struct maps *m, const struct vm_region *r, uint64_t offset
 	put(m->buf, m->size, &m->pos, "\n");
 }
 
+/* The first pass, with the VM's lock held: the mapped files, referenced
+ * (an atomic increment; no lock). */
+static int maps_file(const struct vm_region *r, void *arg)
+{
+	struct maps *m = arg;
+
+	if (!r->file || m->nfiles == MAPS_FILES)
+		return 0;
+	for (unsigned int i = 0; i < m->nfiles; i++)
+		if (m->file[i] == r->file)
+			return 0;
+	vnode_get(r->file);
+	m->file[m->nfiles++] = r->file;
+	return 0;
+}
+
+/* Then, without it: their paths (" (deleted)" as fd/ shows them). */
+static void maps_paths(struct maps *m)
+{
+	char *buf = malloc(PATH_MAX_LEN + 16);
+	bool deleted;
+
+	for (unsigned int i = 0; i < m->nfiles; i++) {
+		long len = buf ? vnode_path(m->file[i], buf, PATH_MAX_LEN + 1, &deleted) : -ENOMEM;
+
+		m->path[i] = NULL;
+		if (len > 0 && (m->path[i] = malloc((size_t)len + 11)))
+			ksnprintf(m->path[i], (size_t)len + 11, "%s%s", buf,
+				  deleted ? " (deleted)" : "");
+	}
+	free(buf);
+}
+
+static void maps_release(struct maps *m)
+{
+	for (unsigned int i = 0; i < m->nfiles; i++) {
+		free(m->path[i]);
+		vnode_put(m->file[i]);
+	}
+}
+
+static const char *maps_file_path(const struct maps *m, const void *file)
+{
+	for (unsigned int i = 0; i < m->nfiles; i++)
+		if (m->file[i] == file)
+			return m->path[i];
+	return NULL;                            /* mapped since the first pass */
+}
+
 /* With the VM's lock held: it only formats into the snapshot's buffer. */
 static int maps_region(const struct vm_region *r, void *arg)
 {
 	struct maps *m = arg;
 	const struct loader_image *img = &m->img;
 
-	if (r->heap)
+	if (r->file)
+		maps_line(m, r, 0, maps_file_path(m, r->file));
+	else if (r->heap)
 		maps_line(m, r, 0, "[heap]");
 	else if (main_stack(r))
 		maps_line(m, r, 0, "[stack]");
@@ -346,7 +406,10 @@ size_t procfs_self_maps(char *buf, size_t size)
 
 	m.loaded = loader_image_get(&m.img);
 	procfs_self_exe(m.exe, sizeof(m.exe));
+	vm_walk(maps_file, &m);
+	maps_paths(&m);
 	vm_walk(maps_region, &m);
+	maps_release(&m);
 	for (size_t i = 0; i < n; i++)          /* above every mapping */
 		maps_line(&m, &image[i], 0, m.exe);
 	return m.pos;

@@ -275,6 +275,17 @@ KTEST(procfs_maps_shared_file_heap_image)
 	ksnprintf(want, sizeof(want), "00001000 %02x:%02x %lu ", (unsigned int)(st.st_dev >> 8),
 		  (unsigned int)(st.st_dev & 0xff), st.st_ino);
 	KCHECK(t, l && strncmp(strchr(l, ' ') + 6, want, strlen(want)) == 0);
+	if (l) {
+		maps_name(l, name, sizeof(name));
+		KCHECK(t, strcmp(name, "/tmp/procfs_map") == 0);
+	}
+	KCHECK_EQ(t, sys_unlink(L("/tmp/procfs_map")), 0);
+	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 0);
+	l = maps_find(maps, m, m + 2 * 4096, "r--s");
+	if (l) {
+		maps_name(l, name, sizeof(name));
+		KCHECK(t, strcmp(name, "/tmp/procfs_map (deleted)") == 0);
+	}
 	/* A mapped heap block, and the image this code runs in. */
 	l = maps_holding(maps, (uint64_t)block);
 	KCHECK(t, l != NULL);
