@@ -116,6 +116,9 @@ void arch_tlb_shootdown_all(uintptr_t start, size_t len);
  * is in use (after the next shootdown, which then reaches every CPU):
  * unmapping leaves no table behind to pin memory.  1 if it did. */
 int arch_user_prune(uintptr_t va);
+/* Whether the 2 MiB range holding va has a page or a page table: false
+ * lets a walk over a large, mostly empty range skip it whole. */
+bool arch_user_range_used(uintptr_t va);
 /* An idle CPU (running only kernel code) is lazy: shootdowns skip it, and
  * it flushes its TLB on leaving idle if one did. */
 void arch_tlb_lazy_enter(void);

@@ -134,9 +134,11 @@ static long map_locked(uint64_t addr, uint64_t len, int prot, int flags, void *o
 			   vm_in_blocks(start, len)) {
 		return -ENOMEM;                 /* the other area's */
 	} else if (!(flags & VM_MAP_FIXED_NOREPLACE)) {
-		err = vm_unpopulate(start, start + len);   /* MAP_FIXED replaces */
-		if (err)
+		/* MAP_FIXED replaces: what can fail first (the records the map
+		 * needs, the split of 2 MiB pages at the edges), then the pages. */
+		if ((err = vma_reserve(&vm.set, 2)) || (err = vm_split_edges(start, start + len)))
 			return err;
+		vm_unpopulate(start, start + len);      /* edges split: cannot fail */
 	}
 	err = vma_map(&vm.set, start, len, (uint32_t)prot, keep, true,
 		      !(flags & VM_MAP_FIXED) || (flags & VM_MAP_FIXED_NOREPLACE), &start);
@@ -201,8 +203,12 @@ static struct vma *first_ending_above(uint64_t addr)
 
 int vm_unmap_locked(uint64_t addr, uint64_t len)
 {
-	int err = vm_split_edges(addr, addr + len);
+	/* What can fail comes first (Linux's rule: a failed munmap changes
+	 * nothing): the records vma_unmap needs, the edges' 2 MiB splits. */
+	int err = vma_reserve(&vm.set, 2);
 
+	if (!err)
+		err = vm_split_edges(addr, addr + len);
 	/* Only mappings can hold pages: visit those, not the whole range
 	 * (munmap of terabytes, mostly holes, must not walk them). */
 	for (struct vma *v = first_ending_above(addr); !err && v && v->start < addr + len;
@@ -334,10 +340,13 @@ static int advise_locked(uint64_t addr, uint64_t len, int advice)
 	switch (advice) {
 	case VM_MADV_NORMAL: case VM_MADV_RANDOM: case VM_MADV_SEQUENTIAL:
 		return 0;                       /* hints we have no use for */
-	case VM_MADV_WILLNEED:
-		for (uint64_t va = addr; va < addr + len && !err; va += PAGE_SIZE)
-			err = vm_populate(vma_find(&vm.set, va), va);
-		return err;
+	case VM_MADV_WILLNEED:          /* PROT_NONE pages stay empty; a file's end stops it */
+		for (uint64_t va = addr; va < addr + len && !err; va += PAGE_SIZE) {
+			struct vma *v = vma_find(&vm.set, va);
+			if (v->prot)
+				err = vm_populate(v, va);
+		}
+		return err == -EIO ? 0 : err;
 	case VM_MADV_DONTNEED: case VM_MADV_FREE:   /* FREE: given back at once */
 		/* a file's pages go from the mapping, not from the file */
 		err = vm_unpopulate(addr, addr + len);

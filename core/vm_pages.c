@@ -171,6 +171,7 @@ static int split_huge(uint64_t base)
 	err = arch_user_split(base);
 	if (err)
 		return err;
+	touched(base, HUGE);    /* no 2 MiB translation may outlive the split beside 4 KiB ones */
 	*refs = 512;
 	vm.stats.huge_pages--;
 	vm.stats.small_pages += 512;
@@ -226,8 +227,8 @@ size_t vm_prune_tables(void)
 
 	while (vm.nempty)
 		n += (size_t)arch_user_prune(vm.empty_tables[--vm.nempty]);
-	if (n)
-		arch_tlb_shootdown_all(VM_LO, PAGE_SIZE);      /* then the tables are freed */
+	if (n)          /* every CPU, a full flush, then the tables are freed */
+		arch_tlb_shootdown_all(VM_LO, VM_HI - VM_LO);
 	return n * PAGE_SIZE;
 }
 
@@ -247,7 +248,11 @@ int vm_unpopulate(uint64_t start, uint64_t end)
 		uint64_t lo = MAX(base, start), hi = MIN(base + HUGE, end);
 		int level = 0;
 		unsigned int prot = 0;
-		uint64_t pa = arch_user_query(base, &level, NULL);
+		uint64_t pa;
+
+		if (!arch_user_range_used(base))
+			continue;               /* nothing there: a reservation's holes */
+		pa = arch_user_query(base, &level, NULL);
 
 		if (pa && level == 2 && lo == base && hi == base + HUGE) {
 			arch_user_unmap(base, NULL);
@@ -276,6 +281,8 @@ int vm_reprotect(uint64_t start, uint64_t end, unsigned int prot)
 		uint64_t lo = MAX(base, start), hi = MIN(base + HUGE, end);
 		int level = 0;
 
+		if (!arch_user_range_used(base))
+			continue;
 		if (arch_user_query(base, &level, NULL) && level == 2 && lo == base && hi == base + HUGE) {
 			arch_user_protect(base, prot);
 			touched(base, HUGE);

@@ -59,6 +59,7 @@ void vma_set_init(struct vma_set *s, uint64_t lo, uint64_t hi)
 	s->alloc = NULL;
 	s->free = NULL;
 	s->split = NULL;
+	s->nreserve = 0;
 }
 
 /* --- lookups --- */
@@ -176,11 +177,26 @@ static void spares_put(struct vma_set *s, struct spares *sp)
 		s->free(sp->v[--sp->n]);
 }
 
+int vma_reserve(struct vma_set *s, unsigned int n)
+{
+	if (n > 2)
+		n = 2;
+	while (s->nreserve < n) {
+		struct vma *v = s->alloc ? s->alloc() : NULL;
+
+		if (!v)
+			return -ENOMEM;
+		s->reserve[s->nreserve++] = v;
+	}
+	return 0;
+}
+
 static int spares_get(struct vma_set *s, struct spares *sp, int need)
 {
 	sp->n = 0;
 	while (sp->n < need) {
-		struct vma *v = s->alloc ? s->alloc() : NULL;
+		struct vma *v = s->nreserve ? s->reserve[--s->nreserve] :
+			        s->alloc ? s->alloc() : NULL;
 
 		if (!v) {
 			spares_put(s, sp);
@@ -501,6 +517,11 @@ void vma_set_destroy(struct vma_set *s)
 
 	while ((v = vma_first(s)))
 		drop(s, v);
+	while (s->nreserve) {                   /* zeroed, as unused spares are */
+		v = s->reserve[--s->nreserve];
+		vma_reset(v);
+		s->free(v);
+	}
 }
 
 #ifdef SKIFF_HOST_TEST

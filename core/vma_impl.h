@@ -99,12 +99,21 @@ struct vma_set {
 	struct vma *(*alloc)(void);     /* a record's memory, or NULL */
 	void (*free)(struct vma *v);    /* gives it back */
 	void (*split)(struct vma *piece);       /* optional: see above */
+	struct vma *reserve[2];         /* vma_reserve's: taken before s->alloc */
+	unsigned int nreserve;
 };
 
 void vma_set_init(struct vma_set *s, uint64_t lo, uint64_t hi);
 
 /* Drops every record (through s->free): the set is empty, still usable. */
 void vma_set_destroy(struct vma_set *s);
+
+/* Sets aside up to n (at most 2) records, through s->alloc, for the next
+ * calls to take before they allocate: 0, or -ENOMEM with nothing changed.
+ * A caller that must change page tables before the records (munmap takes
+ * pages down, then the records) reserves first, so that the record change
+ * cannot fail after the pages did. */
+int vma_reserve(struct vma_set *s, unsigned int n);
 
 static inline unsigned int vma_count(const struct vma_set *s)
 {

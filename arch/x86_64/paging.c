@@ -55,13 +55,13 @@ uint64_t *pte_walk(uintptr_t va, int level, bool create)
 
 	for (int l = 4; l > level; l--) {
 		uint64_t *e = &table[pt_index(va, l)];
-		if (!(*e & PTE_P)) {
+		if (!(*e & (PTE_P | PTE_NONE))) {
 			uint64_t pa;
 			if (!create || !(pa = bootmem_alloc(PAGE_SIZE, PAGE_SIZE, table_limit())))
 				return NULL;
 			*e = pa | PTE_P | PTE_W;
 		} else if (*e & PTE_PS) {
-			return NULL;                /* inside a large page */
+			return NULL;                /* inside a large page (PROT_NONE ones too) */
 		}
 		table = arch_phys_to_virt(*e & PTE_ADDR);
 	}

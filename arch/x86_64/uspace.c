@@ -257,6 +257,13 @@ void arch_tlb_shootdown_all(uintptr_t start, size_t len)
 		arch_tlb_shootdown(start, len);
 }
 
+bool arch_user_range_used(uintptr_t va)
+{
+	uint64_t *pd = pte_walk(ALIGN_DOWN(va, HUGE_PAGE_SIZE), 2, false);
+
+	return va < USER_TOP && pd && present(*pd);
+}
+
 int arch_user_prune(uintptr_t va)
 {
 	uint64_t *pd = pte_walk(ALIGN_DOWN(va, HUGE_PAGE_SIZE), 2, false), *pt;

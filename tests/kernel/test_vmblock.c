@@ -2,13 +2,15 @@
  * tests/kernel/test_vmblock.c - the heap's mapped blocks (core/vm_file.c)
  * and the TLB rules they lean on: realloc that must move a block, the
  * application's calls kept off the blocks' area, frees where the thread
- * may not sleep, page tables freed after a move, and an idle CPU's stale
- * translations.  (Most of these began as a review's demonstrations.)
+ * may not sleep, page tables freed after a move, an idle CPU's stale
+ * translations, and munmap / MAP_FIXED that fail without having changed
+ * anything.  (Most of these began as reviews' demonstrations.)
  */
 #include "libc/abi.h"                           /* before core/kernel.h */
 #include "core/ktest.h"
 #include "core/arch.h"
 #include "core/mm.h"
+#include "core/vm_impl.h"                       /* to make record allocation fail */
 #include "sched/sched.h"
 
 long sys_mmap(long, long, long, long, long, long);
@@ -220,4 +222,55 @@ KTEST(vmblock_idle_cpu_keeps_owed_flush)
 	if (hold)
 		page_free(hold, 0);
 	vm_munmap((uintptr_t)a, 2 * 4096);
+}
+
+/* --- a failed munmap or MAP_FIXED changes nothing --- */
+
+static struct vma *no_record(void)
+{
+	return NULL;
+}
+
+/* Record allocation fails from now on (and nothing is set aside). */
+static struct vma *(*records_fail(void))(void)
+{
+	struct vma *(*saved)(void);
+
+	vm_lock();
+	saved = vm.set.alloc;
+	vm.set.alloc = no_record;
+	while (vm.set.nreserve)
+		free(vm.set.reserve[--vm.set.nreserve]);
+	vm_unlock();
+	return saved;
+}
+
+static void records_back(struct vma *(*saved)(void))
+{
+	vm_lock();
+	vm.set.alloc = saved;
+	vm_unlock();
+}
+
+KTEST(vmblock_failed_munmap_and_map_fixed_change_nothing)
+{
+	long a = vm_mmap(0, 3 * 4096, RW, ANON), r;
+	struct vma *(*saved)(void);
+	uintptr_t st, en;
+	int err;
+
+	KCHECK(t, a > 0);
+	if (a <= 0)
+		return;
+	memset((void *)a, 0x5a, 3 * 4096);
+	saved = records_fail();
+	err = vm_munmap((uintptr_t)a + 4096, 4096);    /* a hole needs a record */
+	r = vm_mmap((uintptr_t)a + 4096, 4096, VM_PROT_READ, ANON | VM_MAP_FIXED);
+	records_back(saved);
+	KCHECK_EQ(t, err, -ENOMEM);
+	KCHECK_EQ(t, r, -ENOMEM);
+	KCHECK_EQ(t, vm_find((uintptr_t)a + 4096, &st, &en), 0);    /* still mapped */
+	KCHECK_EQ(t, ((volatile uint8_t *)a)[4096], 0x5a);          /* with its data */
+	KCHECK_EQ(t, ((volatile uint8_t *)a)[3 * 4096 - 1], 0x5a);
+	KCHECK_EQ(t, vm_munmap((uintptr_t)a, 3 * 4096), 0);
 }

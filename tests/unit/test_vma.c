@@ -262,6 +262,31 @@ UNIT_TEST(vma_protect_cases)
 	CHECK_EQ(file_refs[2], 3);
 }
 
+/* vma_reserve: records set aside first, so that a munmap whose pages are
+ * already gone cannot fail to change its records. */
+UNIT_TEST(vma_reserve_then_unmap_cannot_fail)
+{
+	setup(P(1), P(1000));
+	CHECK_EQ(vma_map(&s, P(10), P(10), RW, ANON, true, false, &(uint64_t){ 0 }), 0);
+	fail_nth(1);
+	CHECK_EQ(vma_reserve(&s, 2), -ENOMEM);         /* nothing changed */
+	CHECK_EQ(vma_count(&s), 1);
+	fail_nth(0);
+	CHECK_EQ(vma_reserve(&s, 2), 0);
+	CHECK_EQ(s.nreserve, 2);
+	CHECK_EQ(vma_reserve(&s, 5), 0);               /* at most two */
+	fail_nth(1);                                    /* every later allocation fails */
+	CHECK_EQ(vma_unmap(&s, P(14), P(2)), 0);       /* a hole: one reserved record */
+	CHECK_EQ(alloc_calls, 0);
+	CHECK_EQ(s.nreserve, 1);
+	EXPECT({ 10, 14, RW }, { 16, 20, RW });
+	fail_nth(0);
+	check_set();
+	vma_set_destroy(&s);
+	CHECK_EQ(s.nreserve, 0);
+	CHECK_EQ(live, 0);
+}
+
 UNIT_TEST(vma_offsets_follow_splits_and_trims)
 {
 	setup(P(1), P(64));

@@ -73,9 +73,9 @@ void check_set_(const char *file, int line)
 
 	if (why)
 		unit_fail(file, line, "vma_check: %s", why);
-	if (live != (long)vma_count(&s))
-		unit_fail(file, line, "%ld records live, %u in the set",
-			  live, vma_count(&s));
+	if (live != (long)(vma_count(&s) + s.nreserve))
+		unit_fail(file, line, "%ld records live, %u in the set, %u reserved",
+			  live, vma_count(&s), s.nreserve);
 	for (struct vma *v = vma_first(&s); v; v = vma_next(v))
 		if (v->owner)
 			refs[file_of(v->owner)]++;
