@@ -419,8 +419,8 @@ long vm_move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len)
 		err = vm_move_prepare(old, to, old_len);
 	if (!err)
 		err = vma_unmap(&vm.set, old, old_len);
-	if (err) {                              /* nothing moved: give the place back */
-		vm_unpopulate(to + old_len, to + new_len);
+	if (err) {      /* nothing moved: give the place back (and the tables made there) */
+		vm_unpopulate(to, to + new_len);
 		vma_unmap(&vm.set, to, new_len);        /* a whole record: cannot fail */
 		vm_shootdown(to, new_len);
 		return err;
