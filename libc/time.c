@@ -83,25 +83,25 @@ static int put_timespec(struct __kernel_timespec *u, uint64_t ns)
 	return copy_to_user(u, &ts, sizeof(ts));
 }
 
-SYSCALL_DEFINE2(clock_gettime, int, clock, struct __kernel_timespec *, tp)
+static long clock_get(int clock, struct __kernel_timespec *tp)
 {
 	long long now = clock_now(clock);
 
-	if (now < 0)
-		return now;
-	return put_timespec(tp, (uint64_t)now);
+	return now < 0 ? now : put_timespec(tp, (uint64_t)now);
+}
+
+SYSCALL_DEFINE2(clock_gettime, int, clock, struct __kernel_timespec *, tp)
+{
+	return clock_get(clock, tp);
 }
 
 VDSO_CALL(clock_gettime)(long clock, long tp)
 {
-	long long now;
-
 	if (likely(clock == CLOCK_MONOTONIC))   /* the one timing loops call */
 		return put_timespec((struct __kernel_timespec *)tp, arch_clock_ns());
 	if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
 		return sys_clock_gettime(clock, tp);    /* per-thread figures: the full entry */
-	now = clock_now((int)clock);
-	return now < 0 ? now : put_timespec((struct __kernel_timespec *)tp, (uint64_t)now);
+	return clock_get((int)clock, (struct __kernel_timespec *)tp);
 }
 
 SYSCALL_DEFINE2(clock_getres, int, clock, struct __kernel_timespec *, tp)
@@ -133,22 +133,18 @@ struct timeval_abi {
 	long long tv_sec, tv_usec;
 };
 
-SYSCALL_DEFINE2(gettimeofday, struct timeval_abi *, tv, void *, tz)
-{
-	uint64_t ns = arch_clock_ns() + libc_realtime_offset();
-	struct timeval_abi t = { (long long)(ns / NS), (long long)(ns % NS / 1000) };
-
-	(void)tz;                               /* obsolete: left untouched */
-	return tv ? copy_to_user(tv, &t, sizeof(t)) : 0;
-}
-
 VDSO_CALL(gettimeofday)(long tv, long tz)
 {
 	uint64_t ns = arch_clock_ns() + libc_realtime_offset();
 	struct timeval_abi t = { (long long)(ns / NS), (long long)(ns % NS / 1000) };
 
-	(void)tz;
+	(void)tz;                               /* obsolete: left untouched */
 	return tv ? copy_to_user((void *)tv, &t, sizeof(t)) : 0;
+}
+
+SYSCALL_DEFINE2(gettimeofday, struct timeval_abi *, tv, void *, tz)
+{
+	return vdso_gettimeofday((long)tv, (long)tz);
 }
 
 VDSO_CALL(time)(long tloc)
@@ -162,11 +158,7 @@ VDSO_CALL(time)(long tloc)
 
 SYSCALL_DEFINE1(time, long long *, tloc)
 {
-	long long s = (long long)((arch_clock_ns() + libc_realtime_offset()) / NS);
-
-	if (tloc && copy_to_user(tloc, &s, sizeof(s)))
-		return -EFAULT;
-	return s;
+	return vdso_time((long)tloc);
 }
 
 /* Sleeps until the monotonic deadline: 0, or -EINTR when a signal comes
