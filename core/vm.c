@@ -33,10 +33,8 @@ void vm_unlock(void)
 {
 	struct vma *dead;
 
-	if (vm.nretired || vm.touch_hi)  /* every change shoots down; this is a safety net */
-		vm_shootdown(VM_LO, VM_HI - VM_LO);
+	vm_shootdown();         /* each change did; a no-op unless one left work */
 	dead = vm.dead;
-
 	vm.dead = NULL;
 	mutex_unlock(&vm.lock);
 	vm_release_dead(dead);
@@ -152,7 +150,7 @@ static long map_locked(uint64_t addr, uint64_t len, int prot, int flags, void *o
 		if (err && (flags & VM_REC_BLOCK)) {    /* a block is whole, or not at all */
 			vm_unpopulate(start, start + len);
 			vma_unmap(&vm.set, start, len);
-			vm_shootdown(start, len);
+			vm_shootdown();
 			return err;
 		}                                       /* else what is populated stays */
 	}
@@ -178,7 +176,7 @@ long vm_mmap_record(uintptr_t addr, size_t len, int prot, int flags, void *owner
 	vm_lock();
 	ret = map_locked(addr, len, prot, flags, owner, offset);
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE))
-		vm_shootdown(addr, len);
+		vm_shootdown();
 	vm_unlock();
 	return ret;
 }
@@ -216,7 +214,7 @@ int vm_unmap_locked(uint64_t addr, uint64_t len)
 		err = vm_unpopulate(MAX(v->start, addr), MIN(v->end, addr + len));
 	if (!err)
 		err = vma_unmap(&vm.set, addr, len);
-	vm_shootdown(addr, len);
+	vm_shootdown();
 	return err;
 }
 
@@ -279,7 +277,7 @@ int vm_mprotect(uintptr_t addr, size_t len, int prot)
 		err = vma_protect(&vm.set, addr, len, (uint32_t)prot);
 	if (!err)       /* the pages keep ARCH_MAP_BORROWED (arch_user_protect) */
 		err = vm_reprotect(addr, addr + len, (unsigned int)prot & 7);
-	vm_shootdown(addr, len);
+	vm_shootdown();
 	vm_unlock();
 	return err;
 }
@@ -311,7 +309,7 @@ long vm_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags)
 		err = ret < 0 ? (int)ret : 0;
 		start = ret < 0 ? 0 : (uint64_t)ret;
 	}
-	vm_shootdown(old, old_len);
+	vm_shootdown();
 	ret = err ? err : (long)start;
 	vm_unlock();
 	return ret;
@@ -350,7 +348,7 @@ static int advise_locked(uint64_t addr, uint64_t len, int advice)
 	case VM_MADV_DONTNEED: case VM_MADV_FREE:   /* FREE: given back at once */
 		/* a file's pages go from the mapping, not from the file */
 		err = vm_unpopulate(addr, addr + len);
-		vm_shootdown(addr, len);
+		vm_shootdown();
 		return err;
 	default:
 		return -EINVAL;

@@ -104,8 +104,8 @@ void vm_file_truncated(void *file, uint64_t size)
 			continue;
 		lo = v->start + (first > v->offset ? first - v->offset : 0);
 		vm_unpopulate(lo, v->end);      /* 4 KiB borrowed pages: cannot fail */
-		vm_shootdown(lo, v->end - lo);
 	}
+	vm_shootdown();
 	vm_unlock();
 }
 
@@ -226,23 +226,18 @@ void *vm_block_map(size_t len)
 
 size_t vm_block_size(const void *p)
 {
-	size_t n = 0;
 	struct vma *v;
+	size_t n;
 
 	if (!vm.ready || !vm_in_blocks((uintptr_t)p, 1))
 		return 0;
-	if (!blocks_usable()) {
-		if (!mutex_trylock(&vm.lock))
-			return 0;
-		v = block_at(p);
-		n = v ? v->end - v->start : 0;
-		mutex_unlock(&vm.lock);
-		return n;
-	}
-	vm_lock();
+	if (blocks_usable())
+		vm_lock();
+	else if (!mutex_trylock(&vm.lock))
+		return 0;                       /* a thread that may not sleep: only try */
 	v = block_at(p);
 	n = v ? v->end - v->start : 0;
-	vm_unlock();
+	mutex_unlock(&vm.lock);                 /* a lookup changes nothing to release */
 	return n;
 }
 
@@ -277,7 +272,7 @@ static bool block_grow(struct vma *v, uint64_t new_len)
 		return true;
 	vm_unpopulate(start + old_len, start + new_len);
 	vma_resize(&vm.set, start, new_len, old_len, false, &at);   /* shrinking: cannot fail */
-	vm_shootdown(start + old_len, new_len - old_len);
+	vm_shootdown();
 	return false;
 }
 
@@ -290,7 +285,7 @@ static bool block_shrink(struct vma *v, uint64_t new_len)
 	    vma_resize(&vm.set, start, old_len, new_len, false, &at))
 		return false;
 	vm_unpopulate(start + new_len, start + old_len);
-	vm_shootdown(start + new_len, old_len - new_len);
+	vm_shootdown();
 	return true;
 }
 
@@ -310,7 +305,7 @@ void *vm_block_remap(void *p, size_t len)
 				   block_grow(v, new_len)))
 		at = (long)start;
 	else if (new_len > old_len && (at = vm_move_mapping(start, old_len, new_len)) >= 0)
-		vm_shootdown(start, old_len);
+		vm_shootdown();
 out:
 	vm_unlock();
 	return at < 0 ? NULL : (void *)at;

@@ -76,7 +76,7 @@ void vm_unlock(void);                   /* releases the dead records' files, the
 /* --- core/vm_pages.c --- */
 
 unsigned int vm_arch_prot(const struct vma *v);   /* v's protection for arch_user_* */
-void vm_shootdown(uint64_t start, uint64_t len);  /* after a change; idle CPUs too for blocks */
+void vm_shootdown(void);        /* after a change: its touched entries; idle CPUs too for blocks */
 size_t vm_prune_tables(void);                     /* frees empty page tables: bytes */
 int vm_populate(const struct vma *v, uint64_t addr);        /* the page holding addr */
 int vm_populate_range(const struct vma *v, uint64_t start, uint64_t end);

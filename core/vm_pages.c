@@ -27,7 +27,7 @@ unsigned int vm_arch_prot(const struct vma *v)
 static void retire(uint64_t pa, unsigned int order)
 {
 	if (vm.nretired == ARRAY_SIZE(vm.retired))
-		vm_shootdown(VM_LO, VM_HI - VM_LO);     /* full: the touched entries first */
+		vm_shootdown();         /* full: flush, and these go back */
 	vm.retired[vm.nretired].pa = pa;
 	vm.retired[vm.nretired++].order = (uint8_t)order;
 }
@@ -43,14 +43,12 @@ static void touched(uint64_t va, uint64_t size)
 }
 
 /* After a change: the entries it touched are flushed on every CPU that may
- * cache them (start and len are the change's range; what is flushed is
- * the touched part, all of the TLB when that spans more than a few pages),
- * then the frames it unmapped go back. */
-void vm_shootdown(uint64_t start, uint64_t len)
+ * cache them (all of the TLB when they span more than a few pages), then
+ * the frames it unmapped go back. */
+void vm_shootdown(void)
 {
 	uint64_t lo = vm.touch_lo, hi = vm.touch_hi;
 
-	(void)start, (void)len;
 	if (hi) {
 		bool blocks = vm_in_blocks(lo, hi - lo);
 
@@ -422,7 +420,7 @@ long vm_move_mapping(uint64_t old, uint64_t old_len, uint64_t new_len)
 	if (err) {      /* nothing moved: give the place back (and the tables made there) */
 		vm_unpopulate(to, to + new_len);
 		vma_unmap(&vm.set, to, new_len);        /* a whole record: cannot fail */
-		vm_shootdown(to, new_len);
+		vm_shootdown();
 		return err;
 	}
 	vm_move_commit(old, to, old_len, vm_arch_prot(n));

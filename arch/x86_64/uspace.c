@@ -238,9 +238,8 @@ void arch_tlb_lazy_leave(void)
  * the caller's lock (the VM's) covers the list. */
 static uint64_t *pruned;
 
-void arch_tlb_shootdown(uintptr_t start, size_t len)
+static void free_pruned(void)
 {
-	shootdown(start, len, pruned != NULL);
 	while (pruned) {
 		uint64_t *next = (uint64_t *)pruned[0];
 
@@ -249,12 +248,16 @@ void arch_tlb_shootdown(uintptr_t start, size_t len)
 	}
 }
 
+void arch_tlb_shootdown(uintptr_t start, size_t len)
+{
+	shootdown(start, len, pruned != NULL);
+	free_pruned();
+}
+
 void arch_tlb_shootdown_all(uintptr_t start, size_t len)
 {
-	if (!pruned)
-		shootdown(start, len, true);
-	else
-		arch_tlb_shootdown(start, len);
+	shootdown(start, len, true);
+	free_pruned();
 }
 
 bool arch_user_range_used(uintptr_t va)
