@@ -1,7 +1,8 @@
 /*
- * tests/kernel/fdio.h - what the tests of pipes, eventfds, poll and epoll
- * share: the system calls they call (sys_* take longs) and read/write on a
- * descriptor through its file_ops (read(2) and write(2) are the VFS's).
+ * tests/kernel/fdio.h - what the tests of files and descriptors (the VFS,
+ * procfs, pipes, eventfds, poll and epoll) share: the system calls they
+ * call (sys_* take longs), read/write on a descriptor through its file_ops
+ * (read(2) and write(2) are the VFS's), and reading a whole file by path.
  */
 #ifndef TESTS_KERNEL_FDIO_H
 #define TESTS_KERNEL_FDIO_H
@@ -12,6 +13,9 @@
 #include "core/arch.h"
 #include "core/mm.h"
 
+long sys_open(long upath, long flags, long mode);
+long sys_close(long fd);
+long sys_read(long fd, long ubuf, long n);
 long sys_pipe2(long ufds, long flags);
 long sys_eventfd2(long count, long flags);
 long sys_poll(long ufds, long nfds, long timeout_ms);
@@ -56,6 +60,21 @@ static inline long fd_ioctl(int fd, unsigned int cmd, unsigned long arg)
 	r = f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
 	file_put(f);
 	return r;
+}
+
+/* Reads up to size-1 bytes of path into buf, NUL-terminated: the length,
+ * or -errno. */
+static inline long read_path(const char *path, char *buf, size_t size)
+{
+	long fd = sys_open((long)path, O_RDONLY, 0), n, total = 0;
+
+	if (fd < 0)
+		return fd;
+	while ((n = sys_read(fd, (long)(buf + total), (long)(size - 1 - total))) > 0)
+		total += n;
+	buf[total] = 0;
+	sys_close(fd);
+	return n < 0 ? n : total;
 }
 
 static inline int epoll_add(int epfd, int fd, unsigned int events, uint64_t data)

@@ -9,6 +9,7 @@
  *
  * The test image is linked in (no exec=): exe links to argv[0].
  */
+#include "tests/kernel/fdio.h"
 #include "fs/fs.h"
 #include "libc/abi.h"                           /* before core/kernel.h */
 #include "core/ktest.h"
@@ -17,9 +18,6 @@
 #include "libc/libc.h"
 #include "sched/sched.h"
 
-long sys_open(long, long, long);
-long sys_close(long);
-long sys_read(long, long, long);
 long sys_write(long, long, long);
 long sys_pread64(long, long, long, long);
 long sys_mmap(long, long, long, long, long, long);
@@ -34,9 +32,7 @@ long sys_mkdir(long, long);
 long sys_rmdir(long);
 long sys_unlink(long);
 long sys_rename(long, long);
-long sys_pipe2(long, long);
 long sys_fcntl(long, long, long);
-long sys_eventfd2(long, long);
 long sys_getpid(void);
 long sys_rt_sigprocmask(long, long, long, long);
 long sys_rt_sigaction(long, long, long, long);
@@ -51,20 +47,6 @@ int pthread_join(unsigned long th, void **ret);
 #define SIGUSR2 12
 #define SIG_BLOCK 0
 #define SIG_SETMASK 2
-
-/* Reads all of path into buf (NUL-terminated): the length, or -errno. */
-static long slurp(const char *path, char *buf, size_t size)
-{
-	long fd = sys_open(L(path), O_RDONLY, 0), n, total = 0;
-
-	if (fd < 0)
-		return fd;
-	while ((n = sys_read(fd, L(buf + total), (long)(size - 1 - total))) > 0)
-		total += n;
-	buf[total] = 0;
-	sys_close(fd);
-	return n < 0 ? n : total;
-}
 
 /* The line of text starting with prefix, or NULL. */
 static const char *find_line(const char *text, const char *prefix)
@@ -215,17 +197,17 @@ KTEST(procfs_maps_anonymous_and_split)
 	KCHECK(t, maps && a > 0);
 	if (!maps || a <= 0)
 		goto out;
-	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/maps", maps, BUF_SIZE) > 0);
 	const char *l = maps_holding(maps, (uint64_t)a);
 	KCHECK(t, l && strncmp(strchr(l, ' '), " rw-p 00000000 00:00 0 ", 23) == 0);
 	KCHECK_EQ(t, sys_mprotect(a + 4096, 4096, PROT_READ | PROT_EXEC), 0);
-	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/maps", maps, BUF_SIZE) > 0);
 	KCHECK(t, maps_find(maps, a + 4096, a + 2 * 4096, "r-xp") != NULL);
 	l = maps_holding(maps, (uint64_t)a + 2 * 4096);
 	KCHECK(t, l && strncmp(strchr(l, ' '), " rw-p ", 6) == 0);
 	KCHECK(t, maps_sorted(maps, &lines));
 	KCHECK_EQ(t, sys_munmap(a, 3 * 4096), 0);
-	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/maps", maps, BUF_SIZE) > 0);
 	KCHECK(t, maps_holding(maps, (uint64_t)a + 4096) == NULL);
 out:
 	free(maps);
@@ -243,7 +225,7 @@ KTEST(procfs_maps_longer_than_a_page)
 		goto out;
 	for (int i = 1; i < 200; i += 2)
 		KCHECK_EQ(t, sys_mprotect(a + i * 4096, 4096, PROT_READ), 0);
-	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 200 * 50);
+	KCHECK(t, read_path("/proc/self/maps", maps, BUF_SIZE) > 200 * 50);
 	KCHECK(t, maps_sorted(maps, &lines));
 	for (int i = 0; i < 200; i++)
 		found += maps_find(maps, a + i * 4096, a + (i + 1) * 4096,
@@ -269,7 +251,7 @@ KTEST(procfs_maps_shared_file_heap_image)
 	KCHECK_EQ(t, sys_fstat(fd, L(&st)), 0);
 	m = sys_mmap(0, 2 * 4096, PROT_READ, MAP_SHARED, fd, 4096);
 	KCHECK(t, m > 0);
-	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/maps", maps, BUF_SIZE) > 0);
 	const char *l = maps_find(maps, m, m + 2 * 4096, "r--s");
 	char want[64];
 	ksnprintf(want, sizeof(want), "00001000 %02x:%02x %lu ", (unsigned int)(st.st_dev >> 8),
@@ -280,7 +262,7 @@ KTEST(procfs_maps_shared_file_heap_image)
 		KCHECK(t, strcmp(name, "/tmp/procfs_map") == 0);
 	}
 	KCHECK_EQ(t, sys_unlink(L("/tmp/procfs_map")), 0);
-	KCHECK(t, slurp("/proc/self/maps", maps, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/maps", maps, BUF_SIZE) > 0);
 	l = maps_find(maps, m, m + 2 * 4096, "r--s");
 	if (l) {
 		maps_name(l, name, sizeof(name));
@@ -293,7 +275,7 @@ KTEST(procfs_maps_shared_file_heap_image)
 		maps_name(l, name, sizeof(name));
 		KCHECK(t, strcmp(name, "[heap]") == 0);
 	}
-	l = maps_holding(maps, (uint64_t)&slurp);
+	l = maps_holding(maps, (uint64_t)&find_line);
 	KCHECK(t, l && strncmp(strchr(l, ' '), " r-xp ", 6) == 0);
 	if (l) {
 		maps_name(l, name, sizeof(name));
@@ -330,7 +312,7 @@ static long threads_settled(char *buf, long want)
 	long n = -1;
 
 	for (int i = 0; i < 1000; i++) {
-		if (slurp("/proc/self/status", buf, BUF_SIZE) <= 0)
+		if (read_path("/proc/self/status", buf, BUF_SIZE) <= 0)
 			return -1;
 		n = status_value(buf, "Threads:");
 		if (n == want)
@@ -350,7 +332,7 @@ KTEST(procfs_status_ids_threads)
 	KCHECK(t, buf != NULL);
 	if (!buf)
 		return;
-	KCHECK(t, slurp("/proc/self/status", buf, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/status", buf, BUF_SIZE) > 0);
 	ksnprintf(name, sizeof(name), "Name:\t%.15s\n", app_name());
 	KCHECK(t, strncmp(buf, name, strlen(name)) == 0);
 	KCHECK_EQ(t, status_value(buf, "Pid:"), sys_getpid());
@@ -388,13 +370,13 @@ KTEST(procfs_status_signals)
 		return;
 	KCHECK_EQ(t, sys_rt_sigprocmask(SIG_BLOCK, L(&set), L(&old), 8), 0);
 	KCHECK_EQ(t, sys_rt_sigaction(SIGUSR2, L(&ign), L(&prev), 8), 0);
-	KCHECK(t, slurp("/proc/self/status", buf, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/status", buf, BUF_SIZE) > 0);
 	KCHECK_EQ(t, hex_value(buf, "SigBlk:") & set, set);
 	KCHECK_EQ(t, hex_value(buf, "SigIgn:") & (1ULL << (SIGUSR2 - 1)), 1ULL << (SIGUSR2 - 1));
 	KCHECK_EQ(t, hex_value(buf, "SigCgt:") & (1ULL << (SIGUSR2 - 1)), 0);
 	KCHECK_EQ(t, sys_rt_sigaction(SIGUSR2, L(&prev), 0, 8), 0);
 	KCHECK_EQ(t, sys_rt_sigprocmask(SIG_SETMASK, L(&old), 0, 8), 0);
-	KCHECK(t, slurp("/proc/self/status", buf, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/status", buf, BUF_SIZE) > 0);
 	KCHECK_EQ(t, hex_value(buf, "SigBlk:") & set, old & set);
 	KCHECK_EQ(t, hex_value(buf, "SigIgn:") & (1ULL << (SIGUSR2 - 1)), 0);
 	free(buf);
@@ -440,8 +422,8 @@ KTEST(procfs_stat_and_statm)
 	KCHECK(t, buf && status);
 	if (!buf || !status)
 		goto out;
-	KCHECK(t, slurp("/proc/self/status", status, BUF_SIZE) > 0);
-	KCHECK(t, slurp("/proc/self/stat", buf, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/status", status, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/stat", buf, BUF_SIZE) > 0);
 	KCHECK(t, buf[strlen(buf) - 1] == '\n');
 	n = stat_fields(buf, field);
 	KCHECK_EQ(t, n, 52);
@@ -454,7 +436,7 @@ KTEST(procfs_stat_and_statm)
 	KCHECK_EQ(t, number(field[19]), status_value(status, "Threads:"));
 	KCHECK(t, number(field[22]) > 0);                       /* vsize */
 	KCHECK_EQ(t, number(field[37]), 17);                    /* exit_signal */
-	KCHECK(t, slurp("/proc/self/statm", buf, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/statm", buf, BUF_SIZE) > 0);
 	const char *s = buf;
 	for (n = 0; n < 8 && *s && *s != '\n'; n++) {
 		statm[n] = number(s);
@@ -602,10 +584,10 @@ KTEST(procfs_exe_comm_environ)
 	KCHECK_EQ(t, readlink_str("/proc/self/exe", link, sizeof(link)), (long)strlen(app_name()));
 	KCHECK(t, strcmp(link, app_name()) == 0);               /* linked in: argv[0] */
 	ksnprintf(comm, sizeof(comm), "%.15s\n", app_name());
-	KCHECK(t, slurp("/proc/self/comm", buf, BUF_SIZE) > 0 && strcmp(buf, comm) == 0);
-	len = slurp("/proc/self/cmdline", buf, BUF_SIZE);
+	KCHECK(t, read_path("/proc/self/comm", buf, BUF_SIZE) > 0 && strcmp(buf, comm) == 0);
+	len = read_path("/proc/self/cmdline", buf, BUF_SIZE);
 	KCHECK(t, len > 0 && strcmp(buf, app_name()) == 0);
-	len = slurp("/proc/self/environ", buf, BUF_SIZE);
+	len = read_path("/proc/self/environ", buf, BUF_SIZE);
 	for (int i = 0; i < n; i++) {
 		KCHECK(t, want < len && strcmp(buf + want, env[i]) == 0);
 		want += (long)strlen(env[i]) + 1;
@@ -626,8 +608,8 @@ KTEST(procfs_mounts)
 	KCHECK(t, buf && self);
 	if (!buf || !self)
 		goto out;
-	KCHECK(t, slurp("/proc/mounts", buf, BUF_SIZE) > 0);
-	KCHECK(t, slurp("/proc/self/mounts", self, BUF_SIZE) > 0 && strcmp(buf, self) == 0);
+	KCHECK(t, read_path("/proc/mounts", buf, BUF_SIZE) > 0);
+	KCHECK(t, read_path("/proc/self/mounts", self, BUF_SIZE) > 0 && strcmp(buf, self) == 0);
 	KCHECK(t, find_line(buf, "proc /proc proc ") && find_line(buf, "sysfs /sys sysfs "));
 	int lines = 0;
 	for (const char *s = buf; *s; s++)
@@ -681,7 +663,7 @@ KTEST(procfs_maps_while_mappings_change)
 			   &THREAD_ATTR(.name = "procfs-churn", .cpu = (int)(1 % ncpus_online)));
 	KCHECK(t, !IS_ERR(th));
 	for (int i = 0; i < 200 && !IS_ERR(th); i++) {
-		if (slurp("/proc/self/maps", maps, BUF_SIZE) <= 0 || !maps_sorted(maps, &lines))
+		if (read_path("/proc/self/maps", maps, BUF_SIZE) <= 0 || !maps_sorted(maps, &lines))
 			bad++;
 	}
 	__atomic_store_n(&churn_stop, 1, __ATOMIC_RELEASE);
@@ -703,20 +685,20 @@ KTEST(procfs_slabinfo_and_vmstat)
 	long before, after, thp0, thp1;
 	long m;
 
-	KCHECK(t, slurp("/proc/slabinfo", buf, sizeof(buf)) > 0);
+	KCHECK(t, read_path("/proc/slabinfo", buf, sizeof(buf)) > 0);
 	KCHECK(t, find_line(buf, "slabinfo - version: 2.1") != NULL);
 	before = status_value(buf, "kmalloc-64 ");
 	KCHECK(t, before >= 0);
 	for (int i = 0; i < N; i++)
 		p[i] = malloc(64);
-	KCHECK(t, slurp("/proc/slabinfo", buf, sizeof(buf)) > 0);
+	KCHECK(t, read_path("/proc/slabinfo", buf, sizeof(buf)) > 0);
 	after = status_value(buf, "kmalloc-64 ");
 	for (int i = 0; i < N; i++)
 		free(p[i]);
 	KCHECK(t, after >= before + N);
 	KCHECK(t, find_line(buf, "large-blocks ") != NULL);
 
-	KCHECK(t, slurp("/proc/vmstat", buf, sizeof(buf)) > 0);
+	KCHECK(t, read_path("/proc/vmstat", buf, sizeof(buf)) > 0);
 	thp0 = status_value(buf, "thp_fault_alloc");
 	KCHECK(t, thp0 >= 0 && status_value(buf, "pgfault") >= 0);
 	m = vm_mmap(0, 4 << 20, VM_PROT_READ | VM_PROT_WRITE, VM_MAP_PRIVATE | VM_MAP_ANONYMOUS);
@@ -724,7 +706,7 @@ KTEST(procfs_slabinfo_and_vmstat)
 	if (m <= 0)
 		return;
 	*(volatile char *)m = 1;                /* 2 MiB-aligned: a huge page */
-	KCHECK(t, slurp("/proc/vmstat", buf, sizeof(buf)) > 0);
+	KCHECK(t, read_path("/proc/vmstat", buf, sizeof(buf)) > 0);
 	thp1 = status_value(buf, "thp_fault_alloc");
 	KCHECK_EQ(t, thp1, thp0 + 1);
 	vm_munmap((uintptr_t)m, 4 << 20);

@@ -7,6 +7,7 @@
  *
  * Each case works under its own directory in /tmp and removes it.
  */
+#include "tests/kernel/fdio.h"
 #include "fs/fs.h"
 #include "fs/vfs_impl.h"                       /* ramfs_pages */
 #include "libc/abi.h"                           /* before core/kernel.h */
@@ -16,12 +17,9 @@
 #include "core/arch.h"
 
 long sys_openat(long, long, long, long);
-long sys_open(long, long, long);
-long sys_close(long);
 long sys_mmap(long, long, long, long, long, long);
 long sys_mprotect(long, long, long);
 long sys_munmap(long, long);
-long sys_read(long, long, long);
 long sys_write(long, long, long);
 long sys_pread64(long, long, long, long);
 long sys_pwrite64(long, long, long, long);
@@ -79,20 +77,6 @@ static long put_file(const char *path, const char *text)
 	return n;
 }
 
-/* Reads up to size-1 bytes of path into buf, NUL-terminated; the length. */
-static long get_file(const char *path, char *buf, size_t size)
-{
-	long fd = xopen(path, O_RDONLY), n, total = 0;
-
-	if (fd < 0)
-		return fd;
-	while ((n = sys_read(fd, L(buf + total), (long)(size - 1 - total))) > 0)
-		total += n;
-	buf[total] = 0;
-	sys_close(fd);
-	return n < 0 ? n : total;
-}
-
 static const char *strstr_simple(const char *s, const char *sub)
 {
 	size_t n = strlen(sub);
@@ -129,7 +113,7 @@ KTEST(vfs_file_create_write_read_seek_stat)
 	KCHECK_EQ(t, st.st_size, 12);
 	KCHECK_EQ(t, st.st_nlink, 1);
 	KCHECK_EQ(t, sys_close(fd), 0);
-	KCHECK_EQ(t, get_file("/tmp/t1/f", buf, sizeof(buf)), 12);
+	KCHECK_EQ(t, read_path("/tmp/t1/f", buf, sizeof(buf)), 12);
 	KCHECK(t, strcmp(buf, "HELLO, world") == 0);
 	fd = xopen("/tmp/t1/f", O_WRONLY | O_APPEND);
 	KCHECK_EQ(t, sys_write(fd, L("!"), 1), 1);
@@ -139,7 +123,7 @@ KTEST(vfs_file_create_write_read_seek_stat)
 	fd = xopen("/tmp/t1/f", O_RDONLY);
 	KCHECK_EQ(t, sys_write(fd, L("x"), 1), -EBADF);   /* read-only */
 	sys_close(fd);
-	KCHECK_EQ(t, get_file("/tmp/t1/f", buf, sizeof(buf)), 5);
+	KCHECK_EQ(t, read_path("/tmp/t1/f", buf, sizeof(buf)), 5);
 	KCHECK_EQ(t, sys_stat(L("/tmp/t1//f"), L(&st)), 0);
 	KCHECK_EQ(t, st.st_size, 5);
 	KCHECK_EQ(t, sys_unlink(L("/tmp/t1/f")), 0);
@@ -254,9 +238,9 @@ KTEST(vfs_symlinks)
 	KCHECK_EQ(t, sys_symlink(L("d/f"), L("/tmp/t4/rel")), 0);
 	KCHECK_EQ(t, sys_symlink(L("/tmp/t4/d"), L("/tmp/t4/abs")), 0);
 	KCHECK_EQ(t, sys_symlink(L("../../t4/d/../d"), L("/tmp/t4/d/up")), 0);
-	KCHECK_EQ(t, get_file("/tmp/t4/rel", buf, sizeof(buf)), 4);
-	KCHECK_EQ(t, get_file("/tmp/t4/abs/f", buf, sizeof(buf)), 4);
-	KCHECK_EQ(t, get_file("/tmp/t4/d/up/up/up/f", buf, sizeof(buf)), 4);
+	KCHECK_EQ(t, read_path("/tmp/t4/rel", buf, sizeof(buf)), 4);
+	KCHECK_EQ(t, read_path("/tmp/t4/abs/f", buf, sizeof(buf)), 4);
+	KCHECK_EQ(t, read_path("/tmp/t4/d/up/up/up/f", buf, sizeof(buf)), 4);
 	KCHECK_EQ(t, sys_readlink(L("/tmp/t4/rel"), L(buf), sizeof(buf)), 3);
 	KCHECK(t, memcmp(buf, "d/f", 3) == 0);
 	KCHECK_EQ(t, sys_readlink(L("/tmp/t4/rel"), L(buf), 2), 2);
@@ -295,7 +279,7 @@ KTEST(vfs_rename_and_link)
 	KCHECK_EQ(t, sys_renameat2(AT_FDCWD, L("/tmp/t5/a/x"), AT_FDCWD, L("/tmp/t5/b/y"),
 				   RENAME_NOREPLACE), -EEXIST);
 	KCHECK_EQ(t, sys_rename(L("/tmp/t5/a/x"), L("/tmp/t5/b/y")), 0);
-	KCHECK_EQ(t, get_file("/tmp/t5/b/y", buf, sizeof(buf)), 2);
+	KCHECK_EQ(t, read_path("/tmp/t5/b/y", buf, sizeof(buf)), 2);
 	KCHECK_EQ(t, sys_stat(L("/tmp/t5/a/x"), L(&st)), -ENOENT);
 	KCHECK_EQ(t, sys_rename(L("/tmp/t5/a"), L("/tmp/t5/b/y")), -ENOTDIR);
 	KCHECK_EQ(t, sys_rename(L("/tmp/t5/b/y"), L("/tmp/t5/a")), -EISDIR);
@@ -359,7 +343,7 @@ KTEST(vfs_cwd_and_mounts)
 
 /* The heap's use once what call_rcu frees (vnodes, files) has gone: the
  * same over 10 ms (or want, when it reaches that). */
-static size_t heap_settled(size_t want)
+static size_t heap_steady(size_t want)
 {
 	size_t now = malloc_in_use_bytes(), before;
 
@@ -378,7 +362,7 @@ KTEST(vfs_unlink_while_open_frees_memory)
 {
 	static char block[8192];
 	struct mm_stats before, after;
-	size_t heap = heap_settled(0);
+	size_t heap = heap_steady(0);
 	long fd;
 
 	mm_stats(&before);
@@ -395,7 +379,7 @@ KTEST(vfs_unlink_while_open_frees_memory)
 	KCHECK_EQ(t, sys_close(fd), 0);
 	mm_stats(&after);
 	KCHECK_EQ(t, after.used_bytes, before.used_bytes);
-	KCHECK_EQ(t, heap_settled(heap), heap);
+	KCHECK_EQ(t, heap_steady(heap), heap);
 }
 
 /* A shared mapping keeps an unlinked, closed file alive; each piece of a
@@ -593,17 +577,17 @@ KTEST(vfs_proc_files)
 	KCHECK(t, buf != NULL);
 	if (!buf)
 		return;
-	n = get_file("/proc/meminfo", buf, 16384);
+	n = read_path("/proc/meminfo", buf, 16384);
 	KCHECK(t, n > 100);
 	KCHECK(t, strncmp(buf, "MemTotal:", 9) == 0);
 	KCHECK(t, strstr_simple(buf, "\nMemFree:") && strstr_simple(buf, "\nMemAvailable:"));
 	KCHECK(t, strstr_simple(buf, "\nHugepagesize:       2048 kB\n"));
-	n = get_file("/proc/cpuinfo", buf, 16384);
+	n = read_path("/proc/cpuinfo", buf, 16384);
 	KCHECK(t, strncmp(buf, "processor\t: 0\n", 14) == 0);
 	ksnprintf(line, sizeof(line), "processor\t: %u\n", ncpus_online - 1);
 	KCHECK(t, strstr_simple(buf, line) != NULL);
 	KCHECK(t, strstr_simple(buf, "cpu MHz") && strstr_simple(buf, "model name"));
-	n = get_file("/sys/devices/system/cpu/online", buf, 64);
+	n = read_path("/sys/devices/system/cpu/online", buf, 64);
 	ksnprintf(line, sizeof(line), ncpus_online > 1 ? "0-%u\n" : "0\n", ncpus_online - 1);
 	KCHECK(t, strcmp(buf, line) == 0);
 	KCHECK_EQ(t, xopen("/proc/meminfo", O_WRONLY), -EACCES);
@@ -681,7 +665,7 @@ static void worker_fn(void *arg)
 		ksnprintf(want, sizeof(want), "worker %d file %d", w->id, i);
 		if (put_file(path, want) != (long)strlen(want))
 			w->errors++;
-		if (get_file(path, buf, sizeof(buf)) != (long)strlen(want) || strcmp(buf, want))
+		if (read_path(path, buf, sizeof(buf)) != (long)strlen(want) || strcmp(buf, want))
 			w->errors++;
 		if (i % 2 && sys_unlink(L(path)) != 0)
 			w->errors++;
